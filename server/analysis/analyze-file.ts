@@ -1,0 +1,204 @@
+// The analysis of one file: lower it, run the dataflow of every interesting
+// function, and evaluate every allocation site and every scope. The result is
+// plain data (offsets, strings, enums): the CLI prints it, the server converts
+// it to LSP, and neither adds meaning.
+
+import { evaluateSite, type FindingData, type PathState, type ScopeOrigin, type SiteEvaluation, type SiteInput } from '../../shared/evaluate';
+import type { AllocatorDef } from '../../shared/model/allocators';
+import type { SyntaxNode } from '../syntax/backend';
+import { extractFile } from '../syntax/extract';
+import type { CallOp, FileIR, FunctionIR, Op } from '../syntax/ir';
+import type { AnalysisContext } from './context';
+import { analyzeFlow, type CalleeEffects, type FunctionFlow } from './dataflow';
+import { scopeFindings } from './scope-findings';
+import type { State } from './state';
+
+export interface SiteResult {
+  readonly function: string;
+  readonly call: CallOp;
+  readonly input: SiteInput;
+  readonly evaluation: SiteEvaluation;
+}
+
+export interface FunctionResult {
+  readonly fn: FunctionIR;
+  readonly flow: FunctionFlow;
+  readonly sites: readonly SiteResult[];
+}
+
+export interface FileAnalysis {
+  readonly ir: FileIR;
+  readonly functions: readonly FunctionResult[];
+  readonly sites: readonly SiteResult[];
+  readonly findings: readonly FindingData[];
+}
+
+/** Maps offsets to 0-based lines, for messages that name a line. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  }
+
+  line(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  position(offset: number): { line: number; character: number } {
+    const line = this.line(offset);
+    return { line, character: offset - this.starts[line] };
+  }
+
+  offset(line: number, character: number): number {
+    return (this.starts[line] ?? this.starts[this.starts.length - 1]) + character;
+  }
+
+  get lineCount(): number {
+    return this.starts.length;
+  }
+}
+
+export function analyzeText(ctx: AnalysisContext, root: SyntaxNode, text: string, callees?: CalleeEffects): FileAnalysis {
+  const ir = extractFile(root, text, { interesting: ctx.interesting });
+  return analyzeIR(ctx, ir, text, callees);
+}
+
+export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callees?: CalleeEffects): FileAnalysis {
+  const lines = new LineIndex(text);
+  const functions: FunctionResult[] = [];
+  const findings: FindingData[] = [];
+  const allSites: SiteResult[] = [];
+  for (const fn of ir.functions) {
+    const flow = analyzeFlow(ctx, fn, callees);
+    const sites = collectSites(ctx, flow);
+    functions.push({ fn, flow, sites });
+    allSites.push(...sites);
+    for (const site of sites) findings.push(...site.evaluation.findings);
+    findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o), { threadFunction: ir.threadFunctions.has(fn.name) }));
+  }
+  findings.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
+  return { ir, functions, sites: allSites, findings: dedupe(findings) };
+}
+
+function dedupe(findings: FindingData[]): FindingData[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.code}@${f.span.start}:${f.span.end}:${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function collectSites(ctx: AnalysisContext, flow: FunctionFlow): SiteResult[] {
+  const sites: SiteResult[] = [];
+  let guards: ReadonlyMap<number, readonly string[]> | undefined;
+  for (const node of flow.cfg.nodes) {
+    const ops: readonly Op[] = node.action.kind === 'op' ? [node.action.op] : node.action.kind === 'unknown' ? node.action.ops : [];
+    for (const op of ops) {
+      if (op.kind !== 'call') continue;
+      const match = ctx.allocators.lookup(op.callee);
+      if (!match) continue;
+      guards ??= scopeGuards(flow);
+      const input = siteInput(op, match.def, flow.inStates[node.id], flow.overflow || (node.action.kind === 'unknown' && node.action.opaque), guards);
+      if (!input) continue;
+      sites.push({ function: flow.fn.name, call: op, input, evaluation: evaluateSite(input, ctx.gfp) });
+    }
+  }
+  sites.sort((a, b) => a.call.span.start - b.call.span.start);
+  return sites;
+}
+
+/**
+ * For each save and direct current->flags write (by the op's start offset):
+ * the condition assumptions that every state reaching it makes, i.e. the
+ * conditions it runs under. gfp/partial-scope uses them to tell a scope
+ * opened under `if (c)` on purpose from one lost on some path.
+ */
+function scopeGuards(flow: FunctionFlow): Map<number, readonly string[]> {
+  const guards = new Map<number, readonly string[]>();
+  for (const node of flow.cfg.nodes) {
+    if (node.action.kind !== 'op') continue;
+    const op = node.action.op;
+    const isSave = op.kind === 'call' && flow.saves.has(op.span.start);
+    const isWrite = op.kind === 'assign' && op.target === 'current->flags';
+    if (!isSave && !isWrite) continue;
+    let common: string[] | undefined;
+    for (const s of flow.inStates[node.id]) {
+      const a = assumptionsOf(s);
+      common = common === undefined ? a : common.filter((x) => a.includes(x));
+    }
+    guards.set(op.span.start, common ?? []);
+  }
+  return guards;
+}
+
+function assumptionsOf(s: State): string[] {
+  return [...s.conds].map(([k, v]) => (v ? k : `!${k}`));
+}
+
+function siteInput(op: CallOp, def: AllocatorDef, states: readonly State[], contextUnknown: boolean, guards?: ReadonlyMap<number, readonly string[]>): SiteInput | undefined {
+  let gfp: SiteInput['gfp'];
+  switch (def.gfp.kind) {
+    case 'arg': {
+      const arg = op.args[def.gfp.index];
+      if (!arg) return undefined; // Not a call of this allocator (a macro of the same name with other arguments).
+      gfp = { text: arg.text, span: arg.span };
+      break;
+    }
+    case 'config-arg': {
+      const idx = def.gfp.indexes.find((i) => op.args[i] && /\bGFP_|gfp|flags/i.test(op.args[i].text));
+      if (idx === undefined) return undefined;
+      gfp = { text: op.args[idx].text, span: op.args[idx].span };
+      break;
+    }
+    case 'optional': {
+      const arg = op.args[def.gfp.index];
+      if (arg) gfp = { text: arg.text, span: arg.span };
+      break;
+    }
+    case 'implicit':
+      break;
+  }
+  return {
+    callee: op.callee,
+    allocator: def,
+    span: op.span,
+    calleeSpan: op.calleeSpan,
+    ...(gfp ? { gfp } : {}),
+    args: op.args,
+    states: states.map((s) => pathState(s, guards)),
+    contextUnknown,
+  };
+}
+
+export function pathState(s: State, guards?: ReadonlyMap<number, readonly string[]>): PathState {
+  const pf: string[] = [];
+  const origins: ScopeOrigin[] = [];
+  let unknown = s.unknown;
+  for (const [flag, st] of s.pf) {
+    if (st.v === 'unknown') unknown = true;
+    if (st.v !== 'set') continue;
+    pf.push(flag);
+    const by = st.by;
+    if (by && (by.kind === 'save' || by.kind === 'callee' || by.kind === 'direct')) {
+      const guard = by.kind !== 'callee' ? guards?.get(by.span.start) : undefined;
+      origins.push({ flag, kind: by.kind, name: by.name, span: by.span, conditional: by.conditional === true, ...(guard ? { guard } : {}) });
+    }
+  }
+  return {
+    pf: pf.sort(),
+    origins,
+    held: s.held.map((h) => ({ kind: h.kind, atomic: h.atomic, name: h.name, lock: h.lock, span: h.span })),
+    unknown,
+    assumptions: assumptionsOf(s),
+  };
+}

@@ -1,0 +1,47 @@
+// Everything the analysis of one file needs from the model, built once per
+// (kernel version, settings) and shared by every file analysed with them.
+
+import { AllocatorTable, type AllocatorDef } from '../../shared/model/allocators';
+import { builtinModel, GfpModel } from '../../shared/model/gfp-model';
+import { TransactionTable, type TransactionDef } from '../../shared/model/transactions';
+import { formatVersion, type KernelVersion } from '../../shared/model/version';
+import { SCOPE_APIS } from '../../shared/model/scopes';
+import { LOCK_OPS } from '../../shared/model/locks';
+
+export interface AnalysisOptions {
+  readonly extraAllocators?: readonly AllocatorDef[];
+  readonly extraTransactions?: readonly TransactionDef[];
+  /** Composite masks read from the tree's gfp_types.h, when there is one. */
+  readonly treeMasks?: { readonly masks: ReadonlyMap<string, string>; readonly path: string };
+}
+
+export class AnalysisContext {
+  readonly version: KernelVersion;
+  readonly gfp: GfpModel;
+  readonly allocators: AllocatorTable;
+  readonly transactions: TransactionTable;
+  /**
+   * Matches the text of a function body worth lowering: one that mentions an
+   * allocator, a GFP name, a scope API, a task flag or a transaction. Bodies
+   * without any of these have no sites and no scope facts.
+   */
+  readonly interesting: RegExp;
+
+  constructor(version: KernelVersion, options: AnalysisOptions = {}) {
+    this.version = version;
+    this.gfp = options.treeMasks ? new GfpModel(version, options.treeMasks) : builtinModel(version);
+    this.allocators = new AllocatorTable(version, options.extraAllocators ?? []);
+    this.transactions = new TransactionTable(options.extraTransactions ?? []);
+    const words = new Set<string>([...this.allocators.names(), ...this.transactions.names()]);
+    for (const api of SCOPE_APIS) words.add(api.save).add(api.restore);
+    const escaped = [...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/[^\w]/g, ''));
+    this.interesting = new RegExp(`\\b(?:__GFP_\\w+|GFP_\\w+|PF_MEMALLOC\\w*|current_(?:set|restore)_flags\\w*|${escaped.join('|')})\\b`);
+  }
+
+  describe(): string {
+    return `kernel ${formatVersion(this.version)}, masks from ${this.gfp.source.detail}`;
+  }
+}
+
+/** Every lock operation name, for quick membership tests. */
+export const LOCK_NAMES: ReadonlySet<string> = new Set(LOCK_OPS.map((o) => o.name));

@@ -1,0 +1,593 @@
+// Forward, path-sensitive dataflow of the task state (state.ts) over a
+// function's CFG. Every op is interpreted against the model: scope saves and
+// restores with the version's cookie semantics, direct current->flags writes,
+// locks and atomic sections, cleanup guards, transactions, and callee effects
+// (the transaction table now; function summaries plug in through
+// CalleeEffects). Sets of states are kept per node up to a bound; beyond it the
+// function is reported as too complex and its sites as unknown.
+
+import { lockOp, GUARD_CLASSES, isAtomicKind, type SectionKind } from '../../shared/model/locks';
+import { cookieSemantics, pfFlag, scopeApiByRestore, scopeApiBySave, type CookieSemantics } from '../../shared/model/scopes';
+import type { AssignOp, CallOp, Condition, FunctionIR, GuardOp, Op, Span, Stmt } from '../syntax/ir';
+import type { AnalysisContext } from './context';
+import { buildCfg, type Cfg, type CfgNode } from './cfg';
+import { ENTRY_STATE, flagValue, mergeConds, taskKey, withConds, withCookie, withFlag, type BitVal, type Cookie, type Held, type Origin, type State } from './state';
+
+/** More distinct states than this at one point: the function is too complex to follow. */
+const MAX_STATES = 48;
+/** Nested holds or open saves beyond this (a lock taken in a loop): unknown. */
+const MAX_DEPTH = 8;
+
+/** What a callee does to the task state on return, per alternative path. */
+export interface CalleeOutcome {
+  readonly enter?: { readonly flags: readonly string[]; readonly key: string };
+  readonly leave?: { readonly flags: readonly string[]; readonly key: string };
+  readonly acquire?: { readonly kind: SectionKind; readonly lock: string };
+  readonly release?: { readonly kind: SectionKind; readonly lock: string };
+}
+
+export interface CalleeEffects {
+  /** Alternatives for this call (one per distinct outcome), or undefined when the callee is unknown. */
+  outcomes(call: CallOp): readonly CalleeOutcome[] | undefined;
+}
+
+export interface SaveInfo {
+  readonly id: number;
+  readonly call: CallOp;
+  readonly api: string;
+  readonly flags: readonly string[];
+}
+
+export interface FunctionFlow {
+  readonly fn: FunctionIR;
+  readonly cfg: Cfg;
+  /** The state bound or iteration bound was hit: nothing about this function is certain. */
+  readonly overflow: boolean;
+  /** States arriving at each node after the fixed point (cleanup guards already ended). */
+  readonly inStates: ReadonlyArray<readonly State[]>;
+  readonly saves: ReadonlyMap<number, SaveInfo>;
+  /** Saves whose cookie left the function (struct field, return, argument, global). */
+  readonly escaped: ReadonlySet<number>;
+  readonly semantics: CookieSemantics;
+}
+
+const IDENT = /^[A-Za-z_]\w*$/;
+
+export class FunctionInterpreter {
+  private readonly ctx: AnalysisContext;
+  private readonly fn: FunctionIR;
+  private readonly callees: CalleeEffects | undefined;
+  private readonly semantics: CookieSemantics;
+  readonly saves = new Map<number, SaveInfo>();
+  readonly escaped = new Set<number>();
+  /** Calls that are an if/while condition by themselves: trylocks act on the branch edges. */
+  private readonly conditionCalls = new Set<CallOp>();
+  private guardBlocks: ReadonlyMap<GuardOp, number> = new Map();
+  /** Identifiers each assumed condition reads, by condition key. */
+  private readonly condVars = new Map<string, readonly string[]>();
+  /**
+   * Conditions worth assuming: those of branches and loops that contain a
+   * task-state operation. Correlating any other condition cannot change a
+   * task state, only multiply work.
+   */
+  private relevantConds = new Set<string>();
+
+  constructor(ctx: AnalysisContext, fn: FunctionIR, callees?: CalleeEffects) {
+    this.ctx = ctx;
+    this.fn = fn;
+    this.callees = callees;
+    this.semantics = cookieSemantics(ctx.version);
+  }
+
+  run(): FunctionFlow {
+    const cfg = buildCfg(this.fn);
+    this.guardBlocks = cfg.guardBlocks;
+    const scan = this.scanTaskOps(this.fn.body);
+    this.relevantConds = scan.relevant;
+    if (!scan.any) {
+      // Nothing in the function changes the task state: every point sees the entry state.
+      return {
+        fn: this.fn,
+        cfg,
+        overflow: false,
+        inStates: cfg.nodes.map(() => [ENTRY_STATE]),
+        saves: this.saves,
+        escaped: this.escaped,
+        semantics: this.semantics,
+      };
+    }
+    for (const node of cfg.nodes) {
+      if (node.action.kind !== 'assume') continue;
+      const { cond } = node.action;
+      for (const op of cond.ops) {
+        if (op.kind === 'call' && op.span.start === cond.innerSpan.start && op.span.end === cond.innerSpan.end) this.conditionCalls.add(op);
+      }
+    }
+    // Each node keeps its states by task key; only states that are new, or whose
+    // condition assumptions shrank on merge, are propagated again (delta
+    // propagation), so long functions do not re-send every state on every visit.
+    const inMaps: Array<Map<string, State>> = cfg.nodes.map(() => new Map());
+    const pending: State[][] = cfg.nodes.map(() => []);
+    inMaps[cfg.entry].set(taskKey(ENTRY_STATE), ENTRY_STATE);
+    pending[cfg.entry].push(ENTRY_STATE);
+    const work: number[] = [cfg.entry];
+    const queued = new Set<number>(work);
+    let overflow = false;
+    let budget = cfg.nodes.length * 64 + 1000;
+    while (work.length > 0 && !overflow) {
+      if (--budget < 0) {
+        overflow = true;
+        break;
+      }
+      const id = work.pop()!;
+      queued.delete(id);
+      const node = cfg.nodes[id];
+      const batch = pending[id];
+      pending[id] = [];
+      for (const state of batch) {
+        for (const out of this.transfer(node, state)) {
+          for (const succ of node.succ) {
+            const arriving = this.enter(cfg.nodes[succ], out);
+            const key = taskKey(arriving);
+            const map = inMaps[succ];
+            const existing = map.get(key);
+            let stored: State | undefined;
+            if (!existing) {
+              stored = arriving;
+            } else {
+              const merged = mergeConds(existing, arriving);
+              if (merged !== existing) stored = merged;
+            }
+            if (!stored) continue;
+            map.set(key, stored);
+            if (map.size > MAX_STATES) overflow = true;
+            pending[succ].push(stored);
+            if (!queued.has(succ)) {
+              queued.add(succ);
+              work.push(succ);
+            }
+          }
+        }
+      }
+    }
+    return {
+      fn: this.fn,
+      cfg,
+      overflow,
+      inStates: inMaps.map((m) => [...m.values()]),
+      saves: this.saves,
+      escaped: this.escaped,
+      semantics: this.semantics,
+    };
+  }
+
+  /** A state entering a node: cleanup guards whose block the node is outside of have ended. */
+  private enter(node: CfgNode, s: State): State {
+    if (!s.held.some((h) => h.guardBlock !== undefined)) return s;
+    const held = s.held.filter((h) => h.guardBlock === undefined || node.blocks.includes(h.guardBlock));
+    return held.length === s.held.length ? s : { ...s, held };
+  }
+
+  transfer(node: CfgNode, s: State): State[] {
+    const a = node.action;
+    switch (a.kind) {
+      case 'entry':
+      case 'exit':
+      case 'nop':
+        return [s];
+      case 'return':
+        if (a.value !== undefined) this.noteEscape(s, a.value);
+        return [s];
+      case 'lost':
+        return [{ ...s, unknown: true }];
+      case 'assume':
+        return this.assume(s, a.cond, a.value);
+      case 'unknown': {
+        let states = [s];
+        let touchesTask = a.opaque;
+        for (const op of a.ops) {
+          if (op.kind === 'call' && this.affectsTask(op)) touchesTask = true;
+        }
+        if (touchesTask) return [{ ...s, unknown: true }];
+        for (const op of a.ops) states = states.flatMap((x) => this.op(x, op));
+        return states;
+      }
+      case 'op':
+        return this.op(s, a.op);
+    }
+  }
+
+  /**
+   * Whether anything in `stmt` can change the task state (scopes, task flags,
+   * locks, guards, transactions, callees with effects, opaque regions), and
+   * which conditions guard such things.
+   */
+  private scanTaskOps(stmt: Stmt): { any: boolean; relevant: Set<string> } {
+    const relevant = new Set<string>();
+    const opTouches = (op: Op): boolean => {
+      switch (op.kind) {
+        case 'call':
+          return this.affectsTask(op) || (this.callees?.outcomes(op)?.some((o) => o.enter || o.leave || o.acquire || o.release) ?? false);
+        case 'assign':
+          return op.target === 'current->flags';
+        case 'guard':
+          return true;
+        case 'address':
+          return false;
+      }
+    };
+    const visit = (st: Stmt): boolean => {
+      switch (st.kind) {
+        case 'block':
+          return st.body.map(visit).some(Boolean);
+        case 'ops':
+          return st.ops.some(opTouches);
+        case 'return':
+          return st.ops.some(opTouches);
+        case 'unknown':
+          return st.opaque || st.ops.some(opTouches);
+        case 'scoped-guard':
+          visit(st.body);
+          return true;
+        case 'if': {
+          const inCond = st.cond.ops.some(opTouches);
+          const inThen = visit(st.then);
+          const inElse = st.else ? visit(st.else) : false;
+          if (inThen || inElse) relevant.add(st.cond.key);
+          return inCond || inThen || inElse;
+        }
+        case 'loop': {
+          const inInit = st.init ? visit(st.init) : false;
+          const inCond = st.cond ? st.cond.ops.some(opTouches) : false;
+          const inBody = visit(st.body);
+          const inUpdate = st.update.some(opTouches);
+          if (st.cond && (inBody || inUpdate)) relevant.add(st.cond.key);
+          return inInit || inCond || inBody || inUpdate;
+        }
+        case 'switch':
+          return st.cond.ops.some(opTouches) || visit(st.body);
+        default:
+          return false;
+      }
+    };
+    return { any: visit(stmt), relevant };
+  }
+
+  /** Whether a call changes scopes or locks (in an ERROR region, that makes what follows unknown). */
+  private affectsTask(op: CallOp): boolean {
+    const v = this.ctx.version;
+    return (
+      scopeApiBySave(op.callee, v) !== undefined ||
+      scopeApiByRestore(op.callee, v) !== undefined ||
+      lockOp(op.callee) !== undefined ||
+      this.ctx.transactions.lookup(op.callee) !== undefined ||
+      /^current_(?:set|restore)_flags/.test(op.callee)
+    );
+  }
+
+  private assume(s: State, cond: Condition, value: boolean): State[] {
+    let state = s;
+    // A trylock that is the whole condition: it holds the lock on one edge only.
+    for (const op of cond.ops) {
+      if (op.kind !== 'call' || !this.conditionCalls.has(op)) continue;
+      const def = lockOp(op.callee);
+      if (!def || (def.op !== 'try' && def.op !== 'acquire-on-zero')) continue;
+      const truth = value !== cond.negated; // the call's own value is non-zero
+      const acquired = def.op === 'try' ? truth : !truth;
+      if (acquired) state = this.acquire(state, def.kind, lockText(op, def.lockArg), op.callee, op.span);
+    }
+    if (!cond.stable || cond.key === '' || !this.relevantConds.has(cond.key)) return [state];
+    if (!cond.config) this.condVars.set(cond.key, cond.vars);
+    const truth = value !== cond.negated;
+    const known = state.conds.get(cond.key);
+    if (known !== undefined) return known === truth ? [state] : [];
+    const conds = new Map(state.conds);
+    conds.set(cond.key, truth);
+    return [withConds(state, conds)];
+  }
+
+  private op(s: State, op: Op): State[] {
+    switch (op.kind) {
+      case 'address':
+        // A snapshot's address goes to current_{set,restore}_flags_nested(&sp, f),
+        // which fill or read it (the call itself models that): keep it.
+        if (s.cookies.get(op.name)?.kind === 'snapshot') return [this.invalidate(s, op.name)];
+        return [this.invalidate(withCookie(s, op.name, undefined), op.name)];
+      case 'guard': {
+        const kind = GUARD_CLASSES[op.cls];
+        if (!kind) return [s];
+        const guardBlock = this.guardBlockOf(op);
+        const held: Held = { kind, atomic: isAtomicKind(kind), lock: op.args[0]?.text ?? '', name: `guard(${op.cls})`, span: op.span, guard: op, ...(guardBlock !== undefined ? { guardBlock } : {}) };
+        return [this.push(s, held)];
+      }
+      case 'assign':
+        return [this.assign(s, op)];
+      case 'call':
+        return this.call(s, op);
+    }
+  }
+
+  private guardBlockOf(op: GuardOp): number | undefined {
+    return this.guardBlocks.get(op);
+  }
+
+  // ---- calls --------------------------------------------------------------
+
+  private call(s: State, op: CallOp): State[] {
+    const v = this.ctx.version;
+    // Cookies passed to other functions escape.
+    if (!scopeApiByRestore(op.callee, v)) {
+      for (const arg of op.args) this.noteEscape(s, arg.text);
+    }
+    const save = scopeApiBySave(op.callee, v);
+    if (save) return [this.save(s, op, save.save, save.flags.length > 0 ? save.flags : pfNames(op.args[0]?.text ?? ''))];
+    const restore = scopeApiByRestore(op.callee, v);
+    if (restore) return [this.restore(s, op, restore.flags)];
+    if (op.callee === 'current_restore_flags' || op.callee === 'current_restore_flags_nested') return [this.restoreSnapshot(s, op)];
+    if (op.callee === 'current_set_flags_nested') return [this.setNested(s, op)];
+    const lock = lockOp(op.callee);
+    if (lock) {
+      if (this.conditionCalls.has(op)) return [s];
+      switch (lock.op) {
+        case 'acquire':
+          return [this.acquire(s, lock.kind, lockText(op, lock.lockArg), op.callee, op.span)];
+        case 'acquire-on-zero':
+          // Used as a value (`ret = mutex_lock_killable(&m)`): assume it succeeded.
+          return [this.acquire(s, lock.kind, lockText(op, lock.lockArg), op.callee, op.span)];
+        case 'try':
+          // A trylock whose result is stored: which path holds the lock is not known; hold nothing.
+          return [s];
+        case 'release':
+          return [this.release(s, lock.kind, lockText(op, lock.lockArg))];
+      }
+    }
+    const trans = this.ctx.transactions.lookup(op.callee);
+    if (trans) return this.transaction(s, op, trans.role, trans.def.fs, trans.def.scope);
+    const outcomes = this.callees?.outcomes(op);
+    if (outcomes && outcomes.length > 0) return outcomes.map((o) => this.applyOutcome(s, op, o, outcomes.length > 1));
+    return [s];
+  }
+
+  private save(s: State, op: CallOp, api: string, flags: readonly string[]): State {
+    const id = op.span.start;
+    this.saves.set(id, { id, call: op, api, flags });
+    const old: Record<string, BitVal> = {};
+    let state = s;
+    const by: Origin = { kind: 'save', span: op.span, name: api, saveId: id };
+    for (const f of flags) {
+      old[f] = flagValue(s, f).v;
+      // Nested saves keep the outer origin: the scope started there.
+      if (flagValue(state, f).v !== 'set') state = withFlag(state, f, { v: 'set', by });
+    }
+    if (state.open.length >= MAX_DEPTH) return { ...state, unknown: true };
+    state = { ...state, open: [...state.open, id] };
+    const cookie: Cookie = { kind: 'cookie', saveId: id, api, flags, old };
+    const res = op.result;
+    if (!res) return state;
+    if (res.kind === 'assign') {
+      if (!this.isLocalName(res.target)) this.escaped.add(id);
+      return this.invalidate(withCookie(state, res.target, cookie), res.target);
+    }
+    this.escaped.add(id);
+    return state;
+  }
+
+  /**
+   * memalloc_*_restore(cookie). `apiFlags` are the restore function's own bits
+   * (empty for memalloc_flags_restore), which matter before 6.9 only.
+   */
+  private restore(s: State, op: CallOp, apiFlags: readonly string[]): State {
+    const arg = op.args[0]?.text ?? '';
+    const cookie = s.cookies.get(arg);
+    let state = s;
+    const by: Origin = { kind: 'restore', span: op.span, name: op.callee };
+    if (cookie?.kind === 'cookie') {
+      if (this.semantics === 'clear-new') {
+        // Clears the bits the save newly set (mm.h:331-341).
+        for (const f of cookie.flags) {
+          const old = cookie.old[f];
+          if (old === 'clear') state = withFlag(state, f, { v: 'clear', by });
+          else if (old === 'entry' || old === 'unknown') state = withFlag(state, f, flagValue(state, f).v === 'clear' ? flagValue(state, f) : { v: old });
+        }
+      } else {
+        // Before 6.9: the restore's own bit takes the cookie's value.
+        const own = apiFlags.length > 0 ? apiFlags : cookie.flags;
+        for (const f of own) {
+          const old = cookie.flags.includes(f) ? cookie.old[f] : 'clear';
+          state = withFlag(state, f, old === 'clear' ? { v: 'clear', by } : old === 'set' ? flagValue(s, f).v === 'set' ? flagValue(s, f) : { v: 'set', by } : { v: old });
+        }
+      }
+      const idx = state.open.lastIndexOf(cookie.saveId);
+      if (idx >= 0) state = { ...state, open: [...state.open.slice(0, idx), ...state.open.slice(idx + 1)] };
+      return state;
+    }
+    if (cookie?.kind === 'const' || /^\d+[uUlL]*$/.test(arg)) {
+      const value = cookie?.kind === 'const' ? cookie.value : arg;
+      if (this.semantics === 'assign' && Number.parseInt(value, 10) === 0) {
+        for (const f of apiFlags) state = withFlag(state, f, { v: 'clear', by });
+      }
+      return state;
+    }
+    // A cookie saved elsewhere (tp->t_pflags, a parameter): this function leaves a scope its caller entered.
+    for (const f of apiFlags) {
+      const cur = flagValue(state, f);
+      if (!(cur.v === 'set' && cur.by?.kind === 'save')) state = withFlag(state, f, { v: 'clear', by });
+    }
+    return state;
+  }
+
+  /** current_restore_flags(orig, flags): each bit of `flags` takes its value in the snapshot. */
+  private restoreSnapshot(s: State, op: CallOp): State {
+    const snapText = (op.args[0]?.text ?? '').replace(/^&/, '');
+    const flags = pfNames(op.args[1]?.text ?? '');
+    const snap = s.cookies.get(snapText);
+    let state = s;
+    for (const f of flags) {
+      if (snap?.kind === 'snapshot') state = withFlag(state, f, snap.old[f] === 'clear' ? { v: 'clear', by: { kind: 'restore', span: op.span, name: op.callee } } : { v: snap.old[f] ?? 'entry' });
+      else state = withFlag(state, f, { v: 'unknown' });
+    }
+    return state;
+  }
+
+  /** xfs's current_set_flags_nested(&sp, flags): snapshot current->flags into sp, then set flags. */
+  private setNested(s: State, op: CallOp): State {
+    const target = (op.args[0]?.text ?? '').replace(/^&/, '');
+    const flags = pfNames(op.args[1]?.text ?? '');
+    let state = withCookie(s, target, { kind: 'snapshot', old: this.snapshot(s) });
+    for (const f of flags) state = withFlag(state, f, { v: 'set', by: { kind: 'direct', span: op.span, name: op.callee } });
+    return state;
+  }
+
+  private snapshot(s: State): Record<string, BitVal> {
+    const old: Record<string, BitVal> = {};
+    for (const def of ['PF_MEMALLOC', 'PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO', 'PF_MEMALLOC_PIN', 'PF_MEMALLOC_NORECLAIM', 'PF_MEMALLOC_NOWARN']) old[def] = flagValue(s, def).v;
+    return old;
+  }
+
+  private transaction(s: State, op: CallOp, role: 'start' | 'end', fs: string, scope: 'nofs' | 'nofs-conditional' | 'none'): State[] {
+    const key = `<${fs}-transaction>`;
+    if (role === 'start') {
+      const opened = { ...s, trans: s.trans.length < MAX_DEPTH ? [...s.trans, { fs, name: op.callee, span: op.span, ...(scope !== 'none' ? { cookieKey: key } : {}) }] : s.trans };
+      if (scope === 'none') return [opened];
+      const entered = this.applyOutcome(opened, op, { enter: { flags: ['PF_MEMALLOC_NOFS'], key } }, scope === 'nofs-conditional');
+      return scope === 'nofs' ? [entered] : [entered, opened];
+    }
+    let idx = -1;
+    for (let i = s.trans.length - 1; i >= 0; i--) if (s.trans[i].fs === fs) { idx = i; break; }
+    const closed = idx >= 0 ? { ...s, trans: [...s.trans.slice(0, idx), ...s.trans.slice(idx + 1)] } : s;
+    if (scope === 'none') return [closed];
+    return [this.applyOutcome(closed, op, { leave: { flags: ['PF_MEMALLOC_NOFS'], key } }, false)];
+  }
+
+  /** Applies a callee's effect on return. */
+  private applyOutcome(s: State, op: CallOp, o: CalleeOutcome, conditional: boolean): State {
+    let state = s;
+    if (o.enter) {
+      const by: Origin = { kind: 'callee', span: op.span, name: op.callee, conditional };
+      const old: Record<string, BitVal> = {};
+      for (const f of o.enter.flags) {
+        old[f] = flagValue(state, f).v;
+        if (flagValue(state, f).v !== 'set') state = withFlag(state, f, { v: 'set', by });
+      }
+      // The callee's hidden cookie, so that its pair (commit, stop) restores exactly what it set.
+      state = withCookie(state, o.enter.key, { kind: 'cookie', saveId: -1, api: op.callee, flags: o.enter.flags, old });
+    }
+    if (o.leave) {
+      const cookie = state.cookies.get(o.leave.key);
+      const by: Origin = { kind: 'restore', span: op.span, name: op.callee };
+      for (const f of o.leave.flags) {
+        const cur = flagValue(state, f);
+        if (cookie?.kind === 'cookie') {
+          const old = cookie.old[f];
+          if (old === 'clear' || old === 'entry') state = withFlag(state, f, old === 'clear' ? { v: 'clear', by } : { v: 'entry' });
+        } else if (!(cur.v === 'set' && cur.by?.kind === 'save')) {
+          state = withFlag(state, f, { v: 'clear', by });
+        }
+      }
+      state = withCookie(state, o.leave.key, undefined);
+    }
+    if (o.acquire) state = this.acquire(state, o.acquire.kind, o.acquire.lock, op.callee, op.span);
+    if (o.release) state = this.release(state, o.release.kind, o.release.lock);
+    return state;
+  }
+
+  // ---- locks --------------------------------------------------------------
+
+  private acquire(s: State, kind: SectionKind, lock: string, name: string, span: Span): State {
+    return this.push(s, { kind, atomic: isAtomicKind(kind), lock, name, span });
+  }
+
+  private push(s: State, held: Held): State {
+    if (s.held.length >= MAX_DEPTH) return { ...s, unknown: true };
+    return { ...s, held: [...s.held, held] };
+  }
+
+  private release(s: State, kind: SectionKind, lock: string): State {
+    for (let i = s.held.length - 1; i >= 0; i--) {
+      const h = s.held[i];
+      if (h.kind === kind && h.lock === lock && h.guardBlock === undefined) {
+        return { ...s, held: [...s.held.slice(0, i), ...s.held.slice(i + 1)] };
+      }
+    }
+    return s; // Released a lock the caller took: nothing held here to drop.
+  }
+
+  // ---- assignments --------------------------------------------------------
+
+  private assign(s: State, op: AssignOp): State {
+    if (op.target === 'current->flags') return this.pfWrite(s, op);
+    let state = this.invalidate(s, op.target);
+    if (op.op !== '=') return withCookie(state, op.target, undefined);
+    const copied = s.cookies.get(op.value);
+    if (copied) {
+      if (copied.kind === 'cookie' && !this.isLocalName(op.target)) this.escaped.add(copied.saveId);
+      return withCookie(state, op.target, copied);
+    }
+    if (/^current->flags\b/.test(op.value)) return withCookie(state, op.target, { kind: 'snapshot', old: this.snapshot(s) });
+    if (/^\d+[uUlL]*$/.test(op.value)) return withCookie(state, op.target, { kind: 'const', value: op.value });
+    state = withCookie(state, op.target, undefined);
+    return state;
+  }
+
+  /** `current->flags |= PF_X`, `&= ~PF_X`, `= ...`. */
+  private pfWrite(s: State, op: AssignOp): State {
+    const flags = pfNames(op.value);
+    const by: Origin = { kind: 'direct', span: op.span, name: 'current->flags' };
+    let state = s;
+    if (op.op === '|=') {
+      for (const f of flags) state = withFlag(state, f, { v: 'set', by });
+    } else if (op.op === '&=' && /~/.test(op.value)) {
+      for (const f of flags) state = withFlag(state, f, { v: 'clear', by });
+    } else if (op.op === '&=') {
+      // `current->flags &= mask` keeps the named bits and clears the others: unknowable in general.
+      for (const f of ['PF_MEMALLOC', 'PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO', 'PF_MEMALLOC_PIN']) if (!flags.includes(f)) state = withFlag(state, f, { v: 'unknown' });
+    } else {
+      for (const f of ['PF_MEMALLOC', 'PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO', 'PF_MEMALLOC_PIN']) state = withFlag(state, f, { v: 'unknown' });
+    }
+    return state;
+  }
+
+  /**
+   * An assignment to `name` ends every correlation whose condition reads it: a
+   * plain variable it names, or a field path (`sbi->s_journal`) it contains.
+   */
+  private invalidate(s: State, name: string): State {
+    if (s.conds.size === 0) return s;
+    const isPath = !IDENT.test(name);
+    let conds: Map<string, boolean> | undefined;
+    for (const key of s.conds.keys()) {
+      if (key.startsWith('#')) continue; // preprocessor conditions never change
+      const vars = this.condVars.get(key) ?? [];
+      if (vars.includes(name) || (isPath && key.includes(name))) {
+        conds ??= new Map(s.conds);
+        conds.delete(key);
+      }
+    }
+    return conds ? withConds(s, conds) : s;
+  }
+
+  private noteEscape(s: State, text: string): void {
+    const c = s.cookies.get(text);
+    if (c?.kind === 'cookie' && c.saveId >= 0) this.escaped.add(c.saveId);
+  }
+
+  /** A variable declared in the body or a parameter (a plain identifier): storing a cookie there keeps it in the function. */
+  private isLocalName(target: string): boolean {
+    return IDENT.test(target) && (this.fn.locals.has(target) || this.fn.params.includes(target));
+  }
+}
+
+/** PF_ names in an expression: `PF_MEMALLOC_NOFS | PF_MEMALLOC_NOIO`. */
+export function pfNames(text: string): string[] {
+  return (text.match(/\bPF_[A-Z_]+\b/g) ?? []).filter((n) => pfFlag(n) !== undefined || n.startsWith('PF_MEMALLOC'));
+}
+
+function lockText(op: CallOp, lockArg: number | undefined): string {
+  return lockArg === undefined ? '' : op.args[lockArg]?.text ?? '';
+}
+
+/** Runs the dataflow for one function. */
+export function analyzeFlow(ctx: AnalysisContext, fn: FunctionIR, callees?: CalleeEffects): FunctionFlow {
+  const interp = new FunctionInterpreter(ctx, fn, callees);
+  return interp.run();
+}

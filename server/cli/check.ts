@@ -1,0 +1,161 @@
+// `gfp-lens check`: collect files, split them over worker threads, and gather
+// results in a stable order. A per-file time limit turns a hang into a
+// reported file instead of a stuck CI job.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { FileResult } from './check-file';
+import type { WorkerInit } from './worker';
+
+export interface CollectResult {
+  /** Files to check: absolute path and the path to print (as the user gave it). */
+  readonly files: Array<{ readonly abs: string; readonly display: string }>;
+  /** Paths that do not exist or cannot be read. */
+  readonly errors: string[];
+}
+
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.pc']);
+
+/** Expands paths into the .c and .h files below them, sorted, without duplicates. */
+export function collectFiles(paths: readonly string[]): CollectResult {
+  const files: Array<{ abs: string; display: string }> = [];
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  const add = (abs: string, display: string) => {
+    if (seen.has(abs)) return;
+    seen.add(abs);
+    files.push({ abs, display });
+  };
+  const walk = (abs: string, display: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(abs, { withFileTypes: true });
+    } catch (e) {
+      errors.push(`${display}: ${(e as Error).message}`);
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const childAbs = path.join(abs, e.name);
+      const childDisplay = display === '.' ? e.name : path.join(display, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) walk(childAbs, childDisplay);
+      } else if (e.isFile() && /\.[ch]$/.test(e.name)) {
+        add(childAbs, childDisplay);
+      }
+    }
+  };
+  for (const p of paths) {
+    const abs = path.resolve(p);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(abs);
+    } catch (e) {
+      errors.push(`${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      continue;
+    }
+    if (stat.isDirectory()) walk(abs, p.replace(/\/+$/, '') || '.');
+    else add(abs, p);
+  }
+  return { files, errors };
+}
+
+/** `--shard i/n` (1-based): every n-th file starting at the i-th, over the sorted list. */
+export function shard<T>(items: readonly T[], index: number, count: number): T[] {
+  return items.filter((_, k) => k % count === index - 1);
+}
+
+export interface PoolOptions {
+  readonly jobs: number;
+  readonly init: WorkerInit;
+  /** Per-file time limit in milliseconds. */
+  readonly fileTimeoutMs: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface PoolResult {
+  readonly results: Array<FileResult | undefined>;
+  readonly backend: string;
+}
+
+/** Runs the files through `jobs` workers; results come back in input order. */
+export function runPool(files: readonly string[], options: PoolOptions): Promise<PoolResult> {
+  const workerFile = path.join(__dirname, 'worker.js');
+  const results: Array<FileResult | undefined> = new Array(files.length);
+  let next = 0;
+  let done = 0;
+  let backend = '';
+  let fatal: string | undefined;
+  return new Promise((resolve, reject) => {
+    if (files.length === 0) {
+      resolve({ results, backend });
+      return;
+    }
+    const workers = new Set<Worker>();
+    const finish = () => {
+      if (done === files.length || fatal) {
+        for (const w of workers) void w.terminate();
+        if (fatal) reject(new Error(fatal));
+        else resolve({ results, backend });
+      }
+    };
+    const start = (): void => {
+      const worker = new Worker(workerFile, { workerData: options.init });
+      workers.add(worker);
+      let current = -1;
+      let timer: NodeJS.Timeout | undefined;
+      const feed = (): void => {
+        if (next >= files.length) {
+          workers.delete(worker);
+          void worker.terminate();
+          return;
+        }
+        current = next++;
+        timer = setTimeout(() => {
+          // A file that takes too long is reported and its worker replaced.
+          results[current] = { findings: [], error: `analysis took longer than ${options.fileTimeoutMs / 1000}s; skipped`, bytes: 0 };
+          done++;
+          options.onProgress?.(done, files.length);
+          workers.delete(worker);
+          void worker.terminate();
+          if (done === files.length) finish();
+          else start();
+        }, options.fileTimeoutMs);
+        worker.postMessage({ id: current, file: files[current] });
+      };
+      worker.on('message', (msg: { ready?: string; fatal?: string; id?: number; result?: FileResult }) => {
+        if (msg.fatal) {
+          fatal = msg.fatal;
+          finish();
+          return;
+        }
+        if (msg.ready) {
+          backend = msg.ready;
+          feed();
+          return;
+        }
+        if (msg.id !== undefined && msg.id === current) {
+          clearTimeout(timer);
+          results[current] = msg.result;
+          done++;
+          options.onProgress?.(done, files.length);
+          if (done === files.length) finish();
+          else feed();
+        }
+      });
+      worker.on('error', (e) => {
+        clearTimeout(timer);
+        if (current >= 0 && results[current] === undefined) {
+          results[current] = { findings: [], error: `internal error: ${e.message}`, bytes: 0 };
+          done++;
+        }
+        workers.delete(worker);
+        if (done === files.length) finish();
+        else if (next < files.length) start();
+      });
+    };
+    const count = Math.max(1, Math.min(options.jobs, files.length));
+    for (let i = 0; i < count; i++) start();
+  });
+}

@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+// gfp-lens: the command line. `check` for trees and CI, `explain` for masks.
+// Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or I/O errors.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { explain, ExplainError, SCOPE_NAMES, type Explanation } from '../../shared/explain';
+import { SEVERITY_RANK, type Severity } from '../../shared/findings';
+import { GfpModel, builtinModel } from '../../shared/model/gfp-model';
+import { formatVersion, parseVersion, VersionError, type KernelVersion } from '../../shared/model/version';
+import { chooseVersion, findKernelTree } from '../kernel-tree';
+import type { BackendChoice } from '../syntax/backend';
+import { collectFiles, runPool, shard } from './check';
+import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile } from './formats';
+
+class UsageError extends Error {}
+
+const USAGE = `usage:
+  gfp-lens check [options] [PATH...]    check C files and directories (default: the bundled examples/)
+  gfp-lens explain [options] MASK       explain a GFP mask: 'GFP_NOFS | __GFP_NOFAIL', 0xcc0, gfp_mask=0x...(...)
+
+check options:
+  --format text|json|sarif   output format (default text)
+  --sites                    with --format json: list every allocation site and its context
+  --kernel-version X.Y       kernel to model (default: the tree's Makefile, else ${formatVersion(parseVersion('6.12'))})
+  --jobs N                   worker threads (default: all cores)
+  --shard I/N                check only the I-th of N deterministic slices of the files
+  --fail-on LEVEL            error|warning|information|hint|none: exit 1 at or above (default error)
+  --backend auto|native|wasm parser backend (default auto)
+  --max-size BYTES           skip larger files (default 4194304)
+  --file-timeout SECONDS     report and skip a file that takes longer (default 60)
+  -o, --out FILE             write the report to FILE instead of standard output
+
+explain options:
+  --kernel X.Y               kernel version (default 6.12)
+  --scope NAME               fold the mask inside a scope (repeatable): ${Object.keys(SCOPE_NAMES).join(', ')}
+  --config CONFIG_X[,...]    config options that were on, for decoding hex (e.g. CONFIG_LOCKDEP)
+  --json                     machine-readable output
+`;
+
+interface Parsed {
+  readonly positional: string[];
+  readonly flags: Map<string, string[]>;
+}
+
+function parseArgs(args: readonly string[], valued: ReadonlySet<string>, boolean: ReadonlySet<string>): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i];
+    if (a === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (a === '-o') a = '--out';
+    if (!a.startsWith('--') || a === '-') {
+      positional.push(a);
+      continue;
+    }
+    let name = a.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    if (boolean.has(name)) {
+      if (value !== undefined) throw new UsageError(`--${name} takes no value`);
+      flags.set(name, ['true']);
+    } else if (valued.has(name)) {
+      if (value === undefined) {
+        if (i + 1 >= args.length) throw new UsageError(`--${name} needs a value`);
+        value = args[++i];
+      }
+      flags.set(name, [...(flags.get(name) ?? []), value]);
+    } else {
+      throw new UsageError(`unknown option --${name}`);
+    }
+  }
+  return { positional, flags };
+}
+
+const last = (p: Parsed, name: string): string | undefined => p.flags.get(name)?.at(-1);
+
+function toolVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function examplesDir(): string {
+  return path.join(__dirname, '..', '..', '..', 'examples');
+}
+
+// ---- explain -------------------------------------------------------------
+
+function runExplain(args: readonly string[]): number {
+  const p = parseArgs(args, new Set(['kernel', 'scope', 'config']), new Set(['json']));
+  if (p.positional.length === 0) throw new UsageError('explain needs a mask');
+  const version = p.flags.has('kernel') ? parseVersion(last(p, 'kernel')!) : parseVersion('6.12');
+  const model = modelFor(version);
+  const scopes = (p.flags.get('scope') ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+  const configs = new Set((p.flags.get('config') ?? []).flatMap((s) => s.split(',')).filter(Boolean).map((c) => (c.startsWith('CONFIG_') ? c : `CONFIG_${c}`)));
+  const e = explain(model, p.positional.join(' '), scopes, configs);
+  process.stdout.write(p.flags.has('json') ? `${JSON.stringify(e, null, 2)}\n` : formatExplanation(e));
+  return 0;
+}
+
+function modelFor(version: KernelVersion): GfpModel {
+  // checkSupported() is applied through the model's version table.
+  const { version: checked } = chooseVersion(version, undefined);
+  return builtinModel(checked);
+}
+
+const yesNo = (t: string): string => (t === 'yes' ? 'yes' : t === 'no' ? 'no' : 'unknown');
+
+export function formatExplanation(e: Explanation): string {
+  const lines: string[] = [];
+  lines.push(`${e.canonical}   (${e.hex}, kernel ${e.kernel}, ${e.maskSource})`);
+  lines.push('');
+  lines.push('bits:');
+  for (const b of e.bits) lines.push(`  ${b.name.padEnd(22)} ${(b.hex ?? `(${b.config})`).padEnd(10)} ${b.meaning}`);
+  if (e.bits.length === 0) lines.push('  (none)');
+  if (e.effective) {
+    lines.push('');
+    lines.push(`inside ${e.scopes.join(' + ')}: ${e.effective.canonical}   (${e.effective.hex})`);
+  }
+  lines.push('');
+  lines.push(`may sleep:               ${yesNo(e.mayBlock)}`);
+  lines.push(`may enter direct reclaim: ${yesNo(e.directReclaim)}`);
+  lines.push(`may start IO:            ${yesNo(e.mayStartIo)}`);
+  lines.push(`may recurse into the FS: ${yesNo(e.mayRecurseFs)}`);
+  lines.push(`may use reserves:        ${e.reserves}`);
+  lines.push(`may fail:                ${yesNo(e.mayFail)}`);
+  lines.push(`warns on failure:        ${yesNo(e.warnsOnFailure)}`);
+  if (e.notes.length > 0) {
+    lines.push('');
+    for (const n of e.notes) lines.push(`note: ${n}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// ---- check ---------------------------------------------------------------
+
+async function runCheck(args: readonly string[]): Promise<number> {
+  const p = parseArgs(
+    args,
+    new Set(['format', 'kernel-version', 'jobs', 'shard', 'fail-on', 'backend', 'max-size', 'file-timeout', 'out']),
+    new Set(['sites']),
+  );
+  const format = last(p, 'format') ?? 'text';
+  if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`--format must be text, json or sarif, not '${format}'`);
+  const failOn = (last(p, 'fail-on') ?? 'error') as Severity | 'none';
+  if (!['error', 'warning', 'information', 'hint', 'none'].includes(failOn)) throw new UsageError(`--fail-on must be error, warning, information, hint or none`);
+  const backend = (last(p, 'backend') ?? 'auto') as BackendChoice;
+  if (!['auto', 'native', 'wasm'].includes(backend)) throw new UsageError(`--backend must be auto, native or wasm`);
+  const jobs = last(p, 'jobs') !== undefined ? positiveInt(last(p, 'jobs')!, '--jobs') : os.availableParallelism?.() ?? os.cpus().length;
+  const maxBytes = last(p, 'max-size') !== undefined ? positiveInt(last(p, 'max-size')!, '--max-size') : 4 * 1024 * 1024;
+  const timeout = last(p, 'file-timeout') !== undefined ? positiveInt(last(p, 'file-timeout')!, '--file-timeout') : 60;
+  let shardSpec: [number, number] | undefined;
+  if (p.flags.has('shard')) {
+    const m = /^(\d+)\/(\d+)$/.exec(last(p, 'shard')!);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard must be I/N with 1 <= I <= N, like 2/4`);
+    shardSpec = [Number(m[1]), Number(m[2])];
+  }
+  const paths = p.positional.length > 0 ? p.positional : [path.relative(process.cwd(), examplesDir()) || '.'];
+  const tree = findKernelTree(paths[0]);
+  const choice = chooseVersion(p.flags.has('kernel-version') ? parseVersion(last(p, 'kernel-version')!) : undefined, tree);
+  if (choice.warning) process.stderr.write(`gfp-lens: warning: ${choice.warning}\n`);
+  const treeMasks = choice.tree?.gfpHeader && formatVersion(choice.version) === formatVersion(choice.tree.version) ? choice.tree.gfpHeader : undefined;
+  const maskSource = treeMasks ? treeMasks.path : `built-in table for ${formatVersion(choice.version)}`;
+
+  const collected = collectFiles(paths);
+  for (const err of collected.errors) process.stderr.write(`gfp-lens: error: ${err}\n`);
+  const files = shardSpec ? shard(collected.files, shardSpec[0], shardSpec[1]) : collected.files;
+  const progress = process.stderr.isTTY && files.length > 20;
+  const started = Date.now();
+  const { results } = await runPool(
+    files.map((f) => f.abs),
+    {
+      jobs,
+      fileTimeoutMs: timeout * 1000,
+      init: {
+        backend,
+        version: formatVersion(choice.version),
+        ...(treeMasks ? { treeMasks: { masks: [...treeMasks.masks], path: treeMasks.path } } : {}),
+        options: { maxBytes, sites: p.flags.has('sites') },
+      },
+      ...(progress ? { onProgress: (done: number, total: number) => process.stderr.write(`\rgfp-lens: ${done}/${total} files`) } : {}),
+    },
+  );
+  if (progress) process.stderr.write('\r\x1b[K');
+
+  const checked: CheckedFile[] = [];
+  let ioErrors = collected.errors.length;
+  let skipped = 0;
+  results.forEach((r, i) => {
+    const display = files[i].display;
+    if (!r) return;
+    if (r.error) {
+      process.stderr.write(`gfp-lens: error: ${display}: ${r.error}\n`);
+      ioErrors++;
+      skipped++;
+      return;
+    }
+    if (r.skipped) {
+      process.stderr.write(`gfp-lens: note: skipped ${display}: ${r.skipped}\n`);
+      skipped++;
+      return;
+    }
+    checked.push({ display, findings: r.findings, ...(r.sites ? { sites: r.sites } : {}) });
+  });
+  const info = { toolVersion: toolVersion(), kernelVersion: formatVersion(choice.version), kernelSource: `${choice.source}; masks from ${maskSource}`, files: checked.length };
+  const report = format === 'json' ? formatJson(checked, info, p.flags.has('sites')) : format === 'sarif' ? formatSarif(checked, info) : formatText(checked);
+  const out = last(p, 'out');
+  if (out) fs.writeFileSync(out, report);
+  else process.stdout.write(report);
+  const summary = `${summaryLine(checked, checked.length, skipped)} (kernel ${info.kernelVersion}, ${((Date.now() - started) / 1000).toFixed(1)}s)\n`;
+  if (format === 'text' && !out) process.stdout.write(summary);
+  else process.stderr.write(summary);
+
+  if (ioErrors > 0) return 2;
+  if (failOn === 'none') return 0;
+  const threshold = SEVERITY_RANK[failOn];
+  return checked.some((f) => f.findings.some((d) => SEVERITY_RANK[d.severity] >= threshold)) ? 1 : 0;
+}
+
+function positiveInt(text: string, flag: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive whole number`);
+  return Number(text);
+}
+
+// ---- main ------------------------------------------------------------------
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'check':
+        return await runCheck(rest);
+      case 'explain':
+        return runExplain(rest);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      case '--version':
+        process.stdout.write(`${toolVersion()}\n`);
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`gfp-lens: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ExplainError || e instanceof VersionError) {
+      process.stderr.write(`gfp-lens: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`gfp-lens: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,45 @@
+// A worker thread of `gfp-lens check`: one parser and one analysis context,
+// files in, plain results out. One file per message, so the event loop turns
+// between files and native trees are finalised (kernel-c-parsing.md: a
+// synchronous loop over files never frees them).
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseVersion } from '../../shared/model/version';
+import { AnalysisContext } from '../analysis/context';
+import type { BackendChoice, CParser } from '../syntax/backend';
+import { createParser } from '../syntax/parser';
+import { checkFile, type CheckFileOptions } from './check-file';
+
+export interface WorkerInit {
+  readonly backend: BackendChoice;
+  readonly version: string;
+  readonly treeMasks?: { readonly masks: ReadonlyArray<[string, string]>; readonly path: string };
+  readonly options: CheckFileOptions;
+}
+
+export type WorkerRequest = { readonly id: number; readonly file: string };
+
+async function main(): Promise<void> {
+  const init = workerData as WorkerInit;
+  const ctx = new AnalysisContext(parseVersion(init.version), init.treeMasks ? { treeMasks: { masks: new Map(init.treeMasks.masks), path: init.treeMasks.path } } : {});
+  let parser: CParser;
+  try {
+    parser = await createParser(init.backend);
+  } catch (e) {
+    parentPort!.postMessage({ fatal: (e as Error).message });
+    return;
+  }
+  parentPort!.on('message', (req: WorkerRequest) => {
+    let result;
+    try {
+      result = checkFile(ctx, parser, req.file, init.options);
+    } catch (e) {
+      // The analysis must never throw on weird code; if it does, say where, and go on.
+      result = { findings: [], error: `internal error: ${(e as Error).stack ?? e}`, bytes: 0 };
+    }
+    parentPort!.postMessage({ id: req.id, result });
+  });
+  parentPort!.postMessage({ ready: parser.backend });
+}
+
+void main();

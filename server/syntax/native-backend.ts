@@ -1,0 +1,140 @@
+// CParser over native node-tree-sitter (N-API prebuilds, no compiler needed).
+//
+// The binding's node objects already satisfy `SyntaxNode` (same property names,
+// getters rather than methods for the flags), so nodes are handed out as they are:
+// wrapping every visited node would cost an allocation per visit for nothing.
+// Only trees and the parser are wrapped, once per parse, to check which backend
+// an old tree came from and to refuse use after dispose.
+//
+// Positions: the binding feeds the string to tree-sitter as UTF-16 and divides
+// byte counts by 2, so `startIndex`/`column` are UTF-16 code units, the same unit
+// as JS string indices, LSP positions and web-tree-sitter.
+
+import type TreeSitter from 'tree-sitter';
+import type { CParser, SyntaxNode, SyntaxTree, TextEdit } from './backend';
+
+export interface NativeModules {
+  readonly Parser: typeof TreeSitter;
+  readonly language: TreeSitter.Language;
+  /** tree-sitter (the binding) package version. */
+  readonly bindingVersion: string;
+}
+
+let loaded: NativeModules | undefined;
+
+/**
+ * Loads `tree-sitter` and `tree-sitter-c` and checks that the grammar can be set
+ * on a parser (an ABI-15 grammar, e.g. tree-sitter-c 0.24, loads but fails only
+ * there). Throws an Error whose message says what failed; callers fall back to
+ * WASM on it. Cached after the first success.
+ */
+export function loadNative(): NativeModules {
+  if (loaded) return loaded;
+  let Parser: typeof TreeSitter;
+  let language: TreeSitter.Language;
+  try {
+    // Plain require inside a function: a missing or broken prebuild must be a
+    // catchable error here, not a failure when this module is imported.
+    Parser = require('tree-sitter') as typeof TreeSitter;
+  } catch (err) {
+    throw new Error(`native tree-sitter did not load (${errorText(err)}) on ${platformText()}`);
+  }
+  try {
+    language = require('tree-sitter-c') as TreeSitter.Language;
+  } catch (err) {
+    throw new Error(`native tree-sitter-c grammar did not load (${errorText(err)}) on ${platformText()}`);
+  }
+  try {
+    new Parser().setLanguage(language);
+  } catch (err) {
+    throw new Error(`native tree-sitter rejected the tree-sitter-c grammar (${errorText(err)})`);
+  }
+  // tree-sitter's package.json is not hidden behind an exports map, so it can be
+  // required directly.
+  const bindingVersion = (require('tree-sitter/package.json') as { version: string }).version;
+  loaded = { Parser, language, bindingVersion };
+  return loaded;
+}
+
+class NativeTree implements SyntaxTree {
+  /** Null once disposed; the binding object stays alive while nodes refer to it. */
+  raw: TreeSitter.Tree | null;
+
+  constructor(raw: TreeSitter.Tree) {
+    this.raw = raw;
+  }
+
+  get rootNode(): SyntaxNode {
+    return this.live().rootNode;
+  }
+
+  edit(edit: TextEdit): void {
+    // Same field names as node-tree-sitter's Edit; passed straight through.
+    this.live().edit(edit);
+  }
+
+  /**
+   * node-tree-sitter 0.22 has no `delete()`: the C tree is freed by the
+   * wrapper's finalizer once neither this tree nor any of its nodes is reachable.
+   * Finalizers run on the event loop, so batch loops must yield (see
+   * bench/parse-only.js). Dropping the reference here is all that can be done
+   * synchronously; it also makes later use throw as it would under WASM, so
+   * use-after-dispose bugs show up in native test runs too.
+   */
+  dispose(): void {
+    this.raw = null;
+  }
+
+  live(): TreeSitter.Tree {
+    if (!this.raw) throw new Error('syntax tree used after dispose()');
+    return this.raw;
+  }
+}
+
+class NativeParser implements CParser {
+  readonly backend = 'native' as const;
+  private raw: TreeSitter | null;
+
+  constructor(mods: NativeModules) {
+    this.raw = new mods.Parser();
+    this.raw.setLanguage(mods.language);
+  }
+
+  parse(text: string, old?: SyntaxTree): SyntaxTree {
+    if (!this.raw) throw new Error('parser used after dispose()');
+    let oldRaw: TreeSitter.Tree | null = null;
+    if (old !== undefined) {
+      if (!(old instanceof NativeTree)) throw new Error('old tree comes from another backend');
+      oldRaw = old.live();
+    }
+    // Default bufferSize (32K UTF-16 units) is fine for big inputs in 0.22.4: the
+    // binding keeps the unread rest of each chunk and continues from it.
+    // Measured: identical trees and parse time with bufferSize = text.length + 1
+    // on a 280 KB kernel file and with surrogate pairs straddling the 32K
+    // boundary, so no option is passed.
+    const tree = this.raw.parse(text, oldRaw);
+    // Only a timeout or cancellation (neither is used) makes parse return nothing.
+    if (!tree) throw new Error('native tree-sitter returned no tree');
+    return new NativeTree(tree);
+  }
+
+  /** No `delete()` in the binding either; the finalizer frees the C parser. */
+  dispose(): void {
+    this.raw = null;
+  }
+}
+
+/** A native parser; throws (see loadNative) where the binding cannot load. */
+export function createNativeParser(): CParser {
+  return new NativeParser(loadNative());
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  // Loader errors can span lines (require stacks); the first line says enough.
+  return text.split('\n')[0] ?? text;
+}
+
+function platformText(): string {
+  return `${process.platform}-${process.arch}, node ${process.version}, abi ${process.versions.modules}`;
+}
