@@ -64,6 +64,8 @@ export interface SiteInput {
   readonly states: readonly PathState[];
   /** The function could not be followed (too many states, or a large ERROR region): context unknown. */
   readonly contextUnknown: boolean;
+  /** The call's arguments could not be parsed reliably: the requested mask is unknown. */
+  readonly maskUnknown?: boolean;
 }
 
 export interface FixEdit {
@@ -174,7 +176,10 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
   let requestedText: string;
   let unknownNames: string[] = [];
   let names: string[] = [];
-  if (site.gfp) {
+  if (site.maskUnknown) {
+    requestedText = 'unknown';
+    unknownNames = ['(unparsed arguments)'];
+  } else if (site.gfp) {
     requestedText = site.gfp.text;
     try {
       const value = model.evaluate(site.gfp.text);
@@ -190,7 +195,7 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
     requestedText = implicit;
     requested = model.evaluate(implicit).bits;
   }
-  if (def.adds) requested = orBits(requested, exactly(model.evaluate(def.adds).bits.set));
+  if (def.adds && !site.maskUnknown) requested = orBits(requested, exactly(model.evaluate(def.adds).bits.set));
 
   // ---- findings that depend on the mask alone -----------------------------
   const gfpSpan = site.gfp?.span ?? site.calleeSpan;

@@ -177,6 +177,7 @@ function siteInput(op: CallOp, def: AllocatorDef, states: readonly State[], cont
     args: op.args,
     states: states.map((s) => pathState(s, guards)),
     contextUnknown,
+    ...(op.argsBroken ? { maskUnknown: true } : {}),
   };
 }
 

@@ -233,7 +233,10 @@ export class FunctionInterpreter {
           const inCond = st.cond.ops.some(opTouches);
           const inThen = visit(st.then);
           const inElse = st.else ? visit(st.else) : false;
-          if (inThen || inElse) relevant.add(st.cond.key);
+          if (inThen || inElse) {
+            relevant.add(st.cond.key);
+            for (const t of st.cond.junction?.terms ?? []) relevant.add(t.key);
+          }
           return inCond || inThen || inElse;
         }
         case 'loop': {
@@ -283,7 +286,39 @@ export class FunctionInterpreter {
     if (known !== undefined) return known === truth ? [state] : [];
     const conds = new Map(state.conds);
     conds.set(cond.key, truth);
+    if (cond.junction && !this.applyJunction(conds, cond.junction, truth, cond.vars)) return [];
     return [withConds(state, conds)];
+  }
+
+  /**
+   * What `a && b` (or `a || b`) being `truth` says about its terms: false when
+   * a known term contradicts it (the branch is infeasible); otherwise records
+   * the terms it decides. Only terms that guard task-state code are recorded.
+   */
+  private applyJunction(conds: Map<string, boolean>, j: NonNullable<Condition['junction']>, truth: boolean, vars: readonly string[]): boolean {
+    const values = j.terms.map((t) => {
+      const k = conds.get(t.key);
+      return k === undefined ? undefined : k !== t.negated;
+    });
+    // For &&, `truth` forces every term when true; for ||, when false.
+    const forcing = j.op === '&&' ? truth : !truth;
+    const termValue = j.op === '&&'; // the value each term must have when forced
+    if (forcing) {
+      if (values.some((v) => v !== undefined && v !== termValue)) return false;
+      j.terms.forEach((t) => this.recordTerm(conds, t, termValue, vars));
+      return true;
+    }
+    // Not forcing: at least one term has the other value.
+    if (values.every((v) => v === termValue)) return false;
+    const open = values.map((v, i) => (v === undefined ? i : -1)).filter((i) => i >= 0);
+    if (open.length === 1 && values.every((v) => v === undefined || v === termValue)) this.recordTerm(conds, j.terms[open[0]], !termValue, vars);
+    return true;
+  }
+
+  private recordTerm(conds: Map<string, boolean>, term: { key: string; negated: boolean }, value: boolean, vars: readonly string[]): void {
+    if (!this.relevantConds.has(term.key)) return;
+    if (!this.condVars.has(term.key)) this.condVars.set(term.key, IDENT.test(term.key) ? [term.key] : vars);
+    conds.set(term.key, value !== term.negated);
   }
 
   private op(s: State, op: Op): State[] {
@@ -292,6 +327,8 @@ export class FunctionInterpreter {
         // A snapshot's address goes to current_{set,restore}_flags_nested(&sp, f),
         // which fill or read it (the call itself models that): keep it.
         if (s.cookies.get(op.name)?.kind === 'snapshot') return [this.invalidate(s, op.name)];
+        // `helper(&flags)`: a save's cookie whose address is taken is passed on.
+        this.noteEscape(s, op.name);
         return [this.invalidate(withCookie(s, op.name, undefined), op.name)];
       case 'guard': {
         const kind = GUARD_CLASSES[op.cls];
@@ -321,6 +358,8 @@ export class FunctionInterpreter {
     }
     const save = scopeApiBySave(op.callee, v);
     if (save) return [this.save(s, op, save.save, save.flags.length > 0 ? save.flags : pfNames(op.args[0]?.text ?? ''))];
+    // `c = foo();` ends the correlations that read c, and c holds no cookie any more.
+    if (op.result?.kind === 'assign') s = this.invalidate(withCookie(s, op.result.target, undefined), op.result.target);
     const restore = scopeApiByRestore(op.callee, v);
     if (restore) return [this.restore(s, op, restore.flags)];
     if (op.callee === 'current_restore_flags' || op.callee === 'current_restore_flags_nested') return [this.restoreSnapshot(s, op)];
@@ -517,6 +556,17 @@ export class FunctionInterpreter {
   private assign(s: State, op: AssignOp): State {
     if (op.target === 'current->flags') return this.pfWrite(s, op);
     let state = this.invalidate(s, op.target);
+    // `suspend = true; noio = memalloc_noio_save(); ... if (suspend) restore`:
+    // a constant (or the negation) stored in a variable that guards scope code
+    // is what the later condition will read.
+    if (op.op === '=' && this.relevantConds.has(op.target)) {
+      const truth = constantTruth(op.value, op.target, s.conds.get(op.target));
+      if (truth !== undefined) {
+        const conds = new Map(state.conds);
+        conds.set(op.target, truth);
+        state = withConds(state, conds);
+      }
+    }
     if (op.op !== '=') return withCookie(state, op.target, undefined);
     const copied = s.cookies.get(op.value);
     if (copied) {
@@ -575,6 +625,17 @@ export class FunctionInterpreter {
   private isLocalName(target: string): boolean {
     return IDENT.test(target) && (this.fn.locals.has(target) || this.fn.params.includes(target));
   }
+}
+
+/**
+ * The truth value of `target = value` when it is a constant (`true`, `0`,
+ * `NULL`) or the negation of the variable's own known value (`x = !x`).
+ */
+function constantTruth(value: string, target: string, known: boolean | undefined): boolean | undefined {
+  if (/^(?:true|[1-9]\d*[uUlL]*|0[xX]0*[1-9a-fA-F][0-9a-fA-F]*)$/.test(value)) return true;
+  if (/^(?:false|0+[uUlL]*|NULL|0[xX]0+)$/.test(value)) return false;
+  if (known !== undefined && value.replace(/\s+/g, '') === `!${target}`) return !known;
+  return undefined;
 }
 
 /** PF_ names in an expression: `PF_MEMALLOC_NOFS | PF_MEMALLOC_NOIO`. */

@@ -62,7 +62,11 @@ export function scopeFindings(ctx: AnalysisContext, flow: FunctionFlow, lineOf: 
       out.push(finding('scope/foreign-cookie', `${op.callee}(${arg}) is given a constant, not the value its save returned; ${flow.semantics === 'clear-new' ? 'since 6.9 restore(0) does nothing' : 'before 6.9 restore(0) clears the flag whatever the nesting'}.`, op.args[0]?.span ?? op.span));
       continue;
     }
-    if (isLocal && withCookie.length > 0 && withCookie.length < cookies.length) {
+    // Since 6.9 restore(0) does nothing, so `flags = 0; if (c) flags = save(); ...
+    // restore(flags)` is harmless on the path that did not save; before 6.9 it
+    // clears the flag there, and an uninitialised cookie is wrong in any version.
+    const harmless = (c: (typeof cookies)[number]): boolean => flow.semantics === 'clear-new' && c?.kind === 'const' && /^0+[uUlL]*$/.test(c.value);
+    if (isLocal && withCookie.length > 0 && withCookie.length < cookies.length && !cookies.every((c) => c?.kind === 'cookie' || harmless(c))) {
       const saved = withCookie[0]!;
       const save = saved.kind === 'cookie' ? flow.saves.get(saved.saveId) : undefined;
       out.push(finding(
@@ -76,7 +80,7 @@ export function scopeFindings(ctx: AnalysisContext, flow: FunctionFlow, lineOf: 
       if (c?.kind !== 'cookie') continue;
       if (restore.flags.length > 0 && !c.flags.some((f) => restore.flags.includes(f))) {
         const save = flow.saves.get(c.saveId);
-        out.push(finding('scope/foreign-cookie', `${op.callee}() is given the cookie of ${c.api}(), a scope of another kind; ${flow.semantics === 'clear-new' ? 'it clears that scope\'s flag instead of its own' : 'before 6.9 it sets its own flag from a foreign bit'}.`, op.args[0]?.span ?? op.span, save ? [{ span: save.call.span, message: `${c.api}() here` }] : []));
+        out.push(finding('scope/foreign-cookie', `${op.callee}() is given the cookie of ${c.api}(), a scope of another kind; ${flow.semantics === 'clear-new' ? 'since 6.9 every restore clears the bits its cookie holds, so this ends the right scope, but it reads as a mistake and breaks on older kernels: use ' + c.api.replace('_save', '_restore') + '()' : 'before 6.9 it clears its own flag and sets the other scope\'s bit from the cookie, leaving both wrong'}.`, op.args[0]?.span ?? op.span, save ? [{ span: save.call.span, message: `${c.api}() here` }] : []));
         break;
       }
     }

@@ -79,11 +79,15 @@ export interface PoolResult {
   readonly backend: string;
 }
 
+/** Files kept in flight per worker, so that a worker never waits for the main thread. */
+const IN_FLIGHT = 4;
+
 /** Runs the files through `jobs` workers; results come back in input order. */
 export function runPool(files: readonly string[], options: PoolOptions): Promise<PoolResult> {
   const workerFile = path.join(__dirname, 'worker.js');
   const results: Array<FileResult | undefined> = new Array(files.length);
-  let next = 0;
+  // Files to hand out: the input order, plus any that a replaced worker still held.
+  const queue: number[] = files.map((_, i) => i);
   let done = 0;
   let backend = '';
   let fatal: string | undefined;
@@ -93,36 +97,52 @@ export function runPool(files: readonly string[], options: PoolOptions): Promise
       return;
     }
     const workers = new Set<Worker>();
+    let settled = false;
     const finish = () => {
-      if (done === files.length || fatal) {
-        for (const w of workers) void w.terminate();
-        if (fatal) reject(new Error(fatal));
-        else resolve({ results, backend });
-      }
+      if (settled || !(done === files.length || fatal)) return;
+      settled = true;
+      for (const w of workers) void w.terminate();
+      if (fatal) reject(new Error(fatal));
+      else resolve({ results, backend });
+    };
+    const complete = (id: number, result: FileResult) => {
+      if (results[id] !== undefined) return;
+      results[id] = result;
+      done++;
+      options.onProgress?.(done, files.length);
     };
     const start = (): void => {
       const worker = new Worker(workerFile, { workerData: options.init });
       workers.add(worker);
-      let current = -1;
+      // In order: the worker answers them one by one, the first is the one it is on.
+      const pending: number[] = [];
       let timer: NodeJS.Timeout | undefined;
-      const feed = (): void => {
-        if (next >= files.length) {
-          workers.delete(worker);
-          void worker.terminate();
-          return;
-        }
-        current = next++;
+      const arm = (): void => {
+        clearTimeout(timer);
+        if (pending.length === 0) return;
         timer = setTimeout(() => {
-          // A file that takes too long is reported and its worker replaced.
-          results[current] = { findings: [], error: `analysis took longer than ${options.fileTimeoutMs / 1000}s; skipped`, bytes: 0 };
-          done++;
-          options.onProgress?.(done, files.length);
+          // The file at the head took too long: report it, replace the worker,
+          // and give the files it still held to the others.
+          const slow = pending.shift()!;
+          complete(slow, { findings: [], error: `analysis took longer than ${options.fileTimeoutMs / 1000}s; skipped`, bytes: 0 });
+          queue.unshift(...pending);
+          pending.length = 0;
           workers.delete(worker);
           void worker.terminate();
           if (done === files.length) finish();
           else start();
         }, options.fileTimeoutMs);
-        worker.postMessage({ id: current, file: files[current] });
+      };
+      const topUp = (): void => {
+        while (pending.length < IN_FLIGHT && queue.length > 0) {
+          const id = queue.shift()!;
+          pending.push(id);
+          worker.postMessage({ id, file: files[id] });
+        }
+        if (pending.length === 0) {
+          workers.delete(worker);
+          void worker.terminate();
+        }
       };
       worker.on('message', (msg: { ready?: string; fatal?: string; id?: number; result?: FileResult }) => {
         if (msg.fatal) {
@@ -132,27 +152,32 @@ export function runPool(files: readonly string[], options: PoolOptions): Promise
         }
         if (msg.ready) {
           backend = msg.ready;
-          feed();
+          topUp();
+          arm();
           return;
         }
-        if (msg.id !== undefined && msg.id === current) {
-          clearTimeout(timer);
-          results[current] = msg.result;
-          done++;
-          options.onProgress?.(done, files.length);
-          if (done === files.length) finish();
-          else feed();
+        if (msg.id !== undefined && msg.id === pending[0] && msg.result) {
+          pending.shift();
+          complete(msg.id, msg.result);
+          if (done === files.length) {
+            clearTimeout(timer);
+            finish();
+            return;
+          }
+          topUp();
+          arm();
         }
       });
       worker.on('error', (e) => {
         clearTimeout(timer);
-        if (current >= 0 && results[current] === undefined) {
-          results[current] = { findings: [], error: `internal error: ${e.message}`, bytes: 0 };
-          done++;
-        }
+        // The worker died on the file it was on; the others go back to the queue.
+        const head = pending.shift();
+        if (head !== undefined) complete(head, { findings: [], error: `internal error: ${e.message}`, bytes: 0 });
+        queue.unshift(...pending);
+        pending.length = 0;
         workers.delete(worker);
         if (done === files.length) finish();
-        else if (next < files.length) start();
+        else if (queue.length > 0) start();
       });
     };
     const count = Math.max(1, Math.min(options.jobs, files.length));

@@ -98,9 +98,14 @@ export class Extractor {
         case 'preproc_elifdef':
         case 'linkage_specification':
         case 'declaration_list':
-        case 'ERROR':
           this.collectTopLevel(node, out);
           break;
+        case 'ERROR': {
+          const broken = this.lowerBrokenFunction(node);
+          if (broken) out.push(broken);
+          this.collectTopLevel(node, out);
+          break;
+        }
         default:
           break;
       }
@@ -127,6 +132,52 @@ export class Extractor {
       isStatic,
       annotations: this.annotations(node),
       ...(named.from ? { nameFrom: named.from } : {}),
+    };
+  }
+
+  /**
+   * A definition the parser could not structure: an `#ifdef` that splits an
+   * `if` header from its body turns the whole function into a top-level ERROR
+   * whose children are the pieces (`static int`, the declarator, `{`,
+   * statements). Its calls are kept in one opaque region, so its allocation
+   * sites are listed with an unknown context and give no findings, instead of
+   * vanishing.
+   */
+  private lowerBrokenFunction(node: SyntaxNode): FunctionIR | undefined {
+    const kids = children(node);
+    const declIdx = kids.findIndex((k) => (k.type === 'function_declarator' || k.type === 'pointer_declarator') && findFunctionDeclarator(k) !== null);
+    if (declIdx < 0) return undefined;
+    const open = kids.findIndex((k, i) => i > declIdx && k.type === '{');
+    if (open < 0) return undefined;
+    let name: SyntaxNode | null = findFunctionDeclarator(kids[declIdx])!.childForFieldName('declarator');
+    while (name && name.type !== 'identifier') name = name.childForFieldName('declarator') ?? firstNamed(name);
+    if (!name) return undefined;
+    const stop = kids.findIndex((k, i) => i > open && k.type === 'function_definition');
+    const parts = kids.slice(open + 1, stop < 0 ? kids.length : stop);
+    if (parts.length === 0) return undefined;
+    const span: Span = { start: kids[open].startIndex, end: parts[parts.length - 1].endIndex };
+    if (this.options.interesting && !this.options.interesting.test(this.text.slice(span.start, span.end))) return undefined;
+    this.blockId = 0;
+    this.locals = new Set();
+    const ops: Op[] = [];
+    const walk = (n: SyntaxNode): void => {
+      if (n.type === 'function_definition') return; // lowered on its own by collectTopLevel
+      if (n.type === 'call_expression') {
+        ops.push(...this.exprOps(n, true));
+        return;
+      }
+      for (const c of n.namedChildren) if (c) walk(c);
+    };
+    parts.forEach(walk);
+    return {
+      name: this.src(name),
+      nameSpan: spanOf(name),
+      span: { start: node.startIndex, end: span.end },
+      body: { kind: 'block', id: ++this.blockId, body: [{ kind: 'unknown', ops, opaque: true, span }], span },
+      params: [],
+      locals: this.locals,
+      isStatic: kids.slice(0, declIdx).some((k) => k.type === 'storage_class_specifier' && this.src(k) === 'static'),
+      annotations: [],
     };
   }
 
@@ -209,8 +260,25 @@ export class Extractor {
       case 'compound_statement':
         return { kind: 'block', id: ++this.blockId, body: this.lowerList(namedChildren(node)), span };
       case 'expression_statement':
-      case 'declaration':
+        // A block passed to a macro, or a statement expression, that jumps out
+        // (`MACRO(x, { ... goto out; ... })`): its control flow cannot be followed.
+        if (this.src(node).includes('{') && blockJumpsOut(node)) {
+          const region = this.unknown(node);
+          return region.kind === 'unknown' ? { ...region, opaque: true } : region;
+        }
         return { kind: 'ops', ops: this.statementOps(node), span };
+      case 'declaration': {
+        // `scoped_guard(rcu) p = kmalloc(...);`: a one-argument scoped_guard with an
+        // unbraced body parses as a declaration whose type is the macro.
+        const type = node.childForFieldName('type');
+        const macroName = type?.type === 'macro_type_specifier' ? type.childForFieldName('name') : null;
+        if (type && macroName && SCOPED_GUARDS.has(this.src(macroName))) {
+          const cls = namedChildren(type).find((c) => c.startIndex !== macroName.startIndex);
+          const ops = namedChildren(node).filter((c) => c.startIndex !== type.startIndex).flatMap((c) => this.exprOps(c, false));
+          return { kind: 'scoped-guard', guard: { kind: 'guard', cls: cls ? normalize(this.src(cls)) : '', args: [], span: spanOf(type) }, body: { kind: 'ops', ops, span }, span };
+        }
+        return { kind: 'ops', ops: this.statementOps(node), span };
+      }
       case 'if_statement': {
         const cond = this.condition(node.childForFieldName('condition'), node);
         const consequence = node.childForFieldName('consequence');
@@ -272,7 +340,14 @@ export class Extractor {
         return this.lowerPreproc(node);
       case 'function_definition': {
         // `int i; for_each_possible_cpu(i) { ... }` parses as a nested definition: a loop.
+        // `scoped_guard(rcu) { ... }` (one argument) parses the same way: a guarded body.
         const body = node.childForFieldName('body');
+        const type = node.childForFieldName('type');
+        const decl = node.childForFieldName('declarator');
+        if (type?.type === 'type_identifier' && SCOPED_GUARDS.has(this.src(type)) && decl?.type === 'parenthesized_declarator') {
+          const cls = firstNamed(decl);
+          return { kind: 'scoped-guard', guard: { kind: 'guard', cls: cls ? normalize(this.src(cls)) : '', args: [], span: { start: type.startIndex, end: decl.endIndex } }, body: body ? this.lowerStmt(body) : emptyOps(span), span };
+        }
         return { kind: 'loop', form: 'macro', update: [], body: body ? this.lowerStmt(body) : emptyOps(span), span };
       }
       case 'attributed_statement': {
@@ -477,6 +552,7 @@ export class Extractor {
             args,
             ...(res ? { result: res } : {}),
             conditional: cond,
+            ...(argList && argList.hasError && argumentsShifted(argList) ? { argsBroken: true } : {}),
           });
           return;
         }
@@ -547,8 +623,8 @@ export class Extractor {
       .map((a) => ({ text: normalize(this.src(a)), span: spanOf(a) }));
   }
 
-  private condition(node: SyntaxNode | null, owner: SyntaxNode): Condition {
-    if (!node) return { key: '', negated: false, ops: [], vars: [], stable: false, config: false, span: spanOf(owner), innerSpan: spanOf(owner) };
+  /** Strips parentheses, `!` and likely()/unlikely(): what remains, and whether it was negated. */
+  private stripCondition(node: SyntaxNode): { inner: SyntaxNode; negated: boolean } {
     let inner: SyntaxNode = node;
     let negated = false;
     for (;;) {
@@ -573,8 +649,38 @@ export class Extractor {
           continue;
         }
       }
-      break;
+      return { inner, negated };
     }
+  }
+
+  /** `a && !b && (c || d)`: the top-level chain of one operator, each term stripped. */
+  private junction(inner: SyntaxNode): Condition['junction'] {
+    if (inner.type !== 'binary_expression') return undefined;
+    const opNode = inner.childForFieldName('operator');
+    const op = opNode ? this.src(opNode) : '';
+    if (op !== '&&' && op !== '||') return undefined;
+    const terms: Array<{ key: string; negated: boolean }> = [];
+    const collect = (n: SyntaxNode): void => {
+      if (n.type === 'binary_expression') {
+        const o = n.childForFieldName('operator');
+        if (o && this.src(o) === op) {
+          const l = n.childForFieldName('left');
+          const r = n.childForFieldName('right');
+          if (l) collect(l);
+          if (r) collect(r);
+          return;
+        }
+      }
+      const t = this.stripCondition(n);
+      terms.push({ key: normalize(this.src(t.inner)), negated: t.negated });
+    };
+    collect(inner);
+    return { op, terms };
+  }
+
+  private condition(node: SyntaxNode | null, owner: SyntaxNode): Condition {
+    if (!node) return { key: '', negated: false, ops: [], vars: [], stable: false, config: false, span: spanOf(owner), innerSpan: spanOf(owner) };
+    const { inner, negated } = this.stripCondition(node);
     const vars = new Set<string>();
     let stable = !node.hasError;
     const scan = (n: SyntaxNode): void => {
@@ -587,11 +693,42 @@ export class Extractor {
       for (const c of n.namedChildren) if (c) scan(c);
     };
     scan(inner);
-    return { key: normalize(this.src(inner)), negated, ops: this.exprOps(node, false), vars: [...vars], stable, config: false, span: spanOf(node), innerSpan: spanOf(inner) };
+    const junction = this.junction(inner);
+    return {
+      key: normalize(this.src(inner)),
+      negated,
+      ops: this.exprOps(node, false),
+      vars: [...vars],
+      stable,
+      config: false,
+      span: spanOf(node),
+      innerSpan: spanOf(inner),
+      ...(junction ? { junction } : {}),
+    };
   }
 }
 
 // ---- small node helpers ---------------------------------------------------
+
+/**
+ * Whether the parser's error recovery may have moved arguments: an ERROR among
+ * the list's own children, or a token it had to invent (MISSING ")") anywhere
+ * below. An ERROR deeper down, such as a type passed to a macro
+ * (`struct_size_t(struct s, f, n)`), leaves the positions alone.
+ */
+function argumentsShifted(argList: SyntaxNode): boolean {
+  const missingBelow = (n: SyntaxNode): boolean => {
+    if (n.isMissing) return true;
+    if (!n.hasError) return false;
+    for (let i = 0; i < n.childCount; i++) if (missingBelow(n.child(i)!)) return true;
+    return false;
+  };
+  for (let i = 0; i < argList.childCount; i++) {
+    const c = argList.child(i)!;
+    if (c.type === 'ERROR' || missingBelow(c)) return true;
+  }
+  return false;
+}
 
 function children(node: SyntaxNode | null): SyntaxNode[] {
   const out: SyntaxNode[] = [];
@@ -611,6 +748,34 @@ function firstNamed(node: SyntaxNode | null): SyntaxNode | null {
     if (c && c.type !== 'comment') return c;
   }
   return null;
+}
+
+/** Whether an expression holds a block (`({ ... })`, a macro argument) with a goto, return, or a break or continue that leaves it. */
+function blockJumpsOut(node: SyntaxNode): boolean {
+  const jumps = (n: SyntaxNode, inLoop: boolean, inSwitch: boolean): boolean => {
+    switch (n.type) {
+      case 'goto_statement':
+      case 'return_statement':
+        return true;
+      case 'break_statement':
+        return !inLoop && !inSwitch;
+      case 'continue_statement':
+        return !inLoop;
+      case 'for_statement':
+      case 'while_statement':
+      case 'do_statement':
+        inLoop = true;
+        break;
+      case 'switch_statement':
+        inSwitch = true;
+        break;
+      default:
+        break;
+    }
+    return n.namedChildren.some((c) => c !== null && jumps(c, inLoop, inSwitch));
+  };
+  const find = (n: SyntaxNode): boolean => (n.type === 'compound_statement' ? jumps(n, false, false) : n.namedChildren.some((c) => c !== null && find(c)));
+  return find(node);
 }
 
 /**

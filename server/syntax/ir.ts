@@ -30,6 +30,12 @@ export interface CallOp {
   readonly result?: CallResult;
   /** Inside a sizeof-free but conditional expression (`a && f()`, `c ? f() : g()`): may not run. */
   readonly conditional: boolean;
+  /**
+   * The argument list has an ERROR or MISSING node, so argument positions
+   * cannot be trusted (`offsetof(struct s, a.b)` derails tree-sitter-c and
+   * shifts the arguments after it).
+   */
+  readonly argsBroken?: boolean;
 }
 
 export interface AssignOp {
@@ -73,6 +79,12 @@ export interface Condition {
   readonly span: Span;
   /** The span of the expression after stripping parentheses, `!` and likely(): a call here *is* the condition. */
   readonly innerSpan: Span;
+  /**
+   * `!suspend && (...)`: the top-level chain of one logical operator, each term
+   * stripped like the whole. A term whose value is known can make a branch
+   * infeasible (md_start_sync() pairs its NOIO save with `suspend` this way).
+   */
+  readonly junction?: { readonly op: '&&' | '||'; readonly terms: ReadonlyArray<{ readonly key: string; readonly negated: boolean }> };
 }
 
 export type Stmt =

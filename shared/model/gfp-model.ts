@@ -139,8 +139,12 @@ export class GfpModel {
     }
     const parts: string[] = [];
     let rest = mask;
+    // A mask that may block is never named after a non-blocking context:
+    // GFP_NOIO | __GFP_NOWARN, not GFP_NOWAIT | __GFP_DIRECT_RECLAIM.
+    const blocking = (mask & flagBit('__GFP_DIRECT_RECLAIM')) !== 0n;
     const base = this.canonicalOrder.find((m) => {
       const required = m.value & ~optional;
+      if (blocking && NON_BLOCKING_CONTEXTS.has(m.name)) return false;
       return required !== 0n && (required & mask) === required;
     });
     if (base) {
@@ -202,6 +206,9 @@ export class GfpModel {
     return table;
   }
 }
+
+/** Allocation contexts that cannot sleep; a blocking mask is never named after them. */
+const NON_BLOCKING_CONTEXTS = new Set(['GFP_NOWAIT', 'GFP_ATOMIC']);
 
 function popcount(v: bigint): number {
   let n = 0;
