@@ -14,18 +14,7 @@ import { analyzeText, LineIndex, type FileAnalysis } from '../server/analysis/an
 import { createParser } from '../server/syntax/parser';
 import type { BackendName, CParser } from '../server/syntax/backend';
 import { parseFixture } from './fixture-format';
-
-export const FIXTURE_ROOT = path.join(__dirname, '..', '..', 'test', 'fixtures');
-
-export function fixtureFiles(dir = FIXTURE_ROOT): string[] {
-  const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...fixtureFiles(full));
-    else if (entry.name.endsWith('.c')) out.push(full);
-  }
-  return out.sort();
-}
+import { FIXTURE_ROOT, fixtureFiles } from './fixture-files';
 
 const contexts = new Map<string, AnalysisContext>();
 function contextFor(version: string): AnalysisContext {

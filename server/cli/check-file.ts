@@ -6,6 +6,7 @@ import type { FindingData } from '../../shared/evaluate';
 import { AnalysisContext } from '../analysis/context';
 import { analyzeText, LineIndex } from '../analysis/analyze-file';
 import type { CParser } from '../syntax/backend';
+import { interestingRanges } from '../syntax/ranges';
 
 export interface FileFinding {
   readonly line: number;
@@ -44,6 +45,8 @@ export interface FileResult {
 export interface CheckFileOptions {
   readonly maxBytes: number;
   readonly sites: boolean;
+  /** Parse every file whole instead of only its interesting definitions (for comparisons). */
+  readonly wholeFile?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -66,11 +69,13 @@ export function readSource(file: string, maxBytes: number): { text: string } | {
   }
 }
 
-export function checkText(ctx: AnalysisContext, parser: CParser, text: string, options: Pick<CheckFileOptions, 'sites'>): Omit<FileResult, 'bytes'> {
+export function checkText(ctx: AnalysisContext, parser: CParser, text: string, options: Pick<CheckFileOptions, 'sites' | 'wholeFile'>): Omit<FileResult, 'bytes'> {
   // Nothing to say about a file that mentions no allocator, GFP name or scope:
   // skip the parse (the single most expensive step).
   if (!ctx.interesting.test(text)) return { findings: [], ...(options.sites ? { sites: [] } : {}) };
-  const tree = parser.parse(text);
+  // Parse only the top-level definitions that mention something the analysis
+  // reads (ranges.ts); the rest would be lowered to nothing anyway.
+  const tree = options.wholeFile ? parser.parse(text) : parser.parse(text, undefined, interestingRanges(text, ctx.interesting));
   try {
     const analysis = analyzeText(ctx, tree.rootNode, text);
     const lines = new LineIndex(text);

@@ -30,6 +30,7 @@ check options:
   --backend auto|native|wasm parser backend (default auto)
   --max-size BYTES           skip larger files (default 4194304)
   --file-timeout SECONDS     report and skip a file that takes longer (default 60)
+  --whole-file               parse every file whole, not only the definitions that can matter
   -o, --out FILE             write the report to FILE instead of standard output
 
 explain options:
@@ -149,7 +150,7 @@ async function runCheck(args: readonly string[]): Promise<number> {
   const p = parseArgs(
     args,
     new Set(['format', 'kernel-version', 'jobs', 'shard', 'fail-on', 'backend', 'max-size', 'file-timeout', 'out']),
-    new Set(['sites']),
+    new Set(['sites', 'whole-file']),
   );
   const format = last(p, 'format') ?? 'text';
   if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`--format must be text, json or sarif, not '${format}'`);
@@ -187,7 +188,7 @@ async function runCheck(args: readonly string[]): Promise<number> {
         backend,
         version: formatVersion(choice.version),
         ...(treeMasks ? { treeMasks: { masks: [...treeMasks.masks], path: treeMasks.path } } : {}),
-        options: { maxBytes, sites: p.flags.has('sites') },
+        options: { maxBytes, sites: p.flags.has('sites'), wholeFile: p.flags.has('whole-file') },
       },
       ...(progress ? { onProgress: (done: number, total: number) => process.stderr.write(`\rgfp-lens: ${done}/${total} files`) } : {}),
     },

@@ -4,6 +4,8 @@
 // tree-sitter; code inside it sees only these types, so both backends give the
 // same facts by construction.
 
+import type { TextRange } from './ranges';
+
 export type BackendName = 'native' | 'wasm';
 export type BackendChoice = BackendName | 'auto';
 
@@ -52,7 +54,12 @@ export interface SyntaxTree {
 
 export interface CParser {
   readonly backend: BackendName;
-  /** Parses `text`; with `old` (already edited), reparses incrementally. */
-  parse(text: string, old?: SyntaxTree): SyntaxTree;
+  /**
+   * Parses `text`; with `old` (already edited), reparses incrementally. With
+   * `ranges`, only those parts of the text are parsed (positions stay those
+   * of the whole text); the whole-tree checker uses it to skip functions that
+   * cannot matter (ranges.ts).
+   */
+  parse(text: string, old?: SyntaxTree, ranges?: readonly TextRange[]): SyntaxTree;
   dispose(): void;
 }

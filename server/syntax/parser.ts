@@ -1,7 +1,13 @@
-// Picks a parser backend. 'auto' prefers native tree-sitter (faster: ~7 vs
-// ~5.7 MB/s on fs/, no JIT warm-up) except inside Electron, where native addons
-// have a history of ABI and V8-memory-cage crashes that cannot be tested here,
-// and falls back to WASM wherever the native prebuild does not load.
+// Picks a parser backend. 'auto' prefers native tree-sitter (faster to parse:
+// 6.7 vs 5.6 MB/s wall on fs/, no JIT warm-up) except inside Electron, where
+// native addons have a history of ABI and V8-memory-cage crashes that cannot be
+// tested here, and falls back to WASM wherever the native prebuild does not load.
+//
+// The backends are not bit-identical: native 0.22.4 embeds an older tree-sitter
+// runtime than web-tree-sitter 0.25.10. Error-free files give identical trees;
+// error recovery differs on ~1% of fs/ files (25 of 2306, all with ERROR nodes),
+// and native's `parent` is wrong for zero-width (MISSING) nodes. Facts shown to
+// users should therefore not depend on the shape of ERROR regions.
 
 import type { BackendChoice, BackendName, CParser } from './backend';
 import { createNativeParser, loadNative } from './native-backend';
@@ -45,7 +51,14 @@ export async function createParser(choice: BackendChoice): Promise<CParser> {
       } catch (err) {
         nativeError = err instanceof Error ? err.message : String(err);
       }
-      return withInfo(await createWasmParser(), 'wasm', `auto: ${nativeError}`);
+      let wasm: CParser;
+      try {
+        wasm = await createWasmParser();
+      } catch (err) {
+        const wasmError = err instanceof Error ? err.message : String(err);
+        throw new Error(`no parser backend loads: ${nativeError}; ${wasmError}`);
+      }
+      return withInfo(wasm, 'wasm', `auto: ${nativeError}`);
     }
     default: {
       const never: never = choice;

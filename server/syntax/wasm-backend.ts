@@ -1,9 +1,18 @@
 // CParser over web-tree-sitter (WASM): one artifact for every platform, and the
 // safe choice inside Electron (VS Code desktop).
 //
-// web-tree-sitter 0.25's Node already satisfies `SyntaxNode` (getters for the
-// flags and counts, methods for child/namedChild/childForFieldName), so nodes
-// are handed out unwrapped; wrapping each visit would add an allocation per node.
+// Pinned to web-tree-sitter 0.22.6, not a newer one, because it embeds the same
+// tree-sitter core generation (0.22) as the native binding (tree-sitter 0.22.4):
+// error recovery differs between core versions, and with 0.25.10 25 of the
+// 2306 fs/ files of Linux 6.12 got different trees (all with ERROR nodes).
+// With 0.22.6 every fs/ file gives the same tree on both backends, so both give
+// the same findings. The price is ~40% slower WASM parsing than 0.25.
+//
+// web-tree-sitter 0.22.6's Node already satisfies `SyntaxNode`: isNamed,
+// isMissing, hasError, counts and positions are prototype getters (as in 0.25),
+// child/namedChild/childForFieldName are methods and namedChildren is a getter,
+// so nodes are handed out unwrapped; wrapping each visit would add an allocation
+// per node. The assignment in WasmTree.rootNode checks this at compile time.
 // Positions are UTF-16 code units, as in the native binding.
 //
 // Memory: every tree lives in WASM linear memory until `delete()`d, and linear
@@ -11,16 +20,18 @@
 // dispose(), and a deleted tree is poisoned so that its leftover nodes throw
 // instead of reading freed memory (see poison()).
 
-import type * as WebTreeSitter from 'web-tree-sitter';
+import type WebTreeSitter from 'web-tree-sitter';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CParser, SyntaxNode, SyntaxTree, TextEdit } from './backend';
 
-type WebModule = typeof WebTreeSitter;
+/** The module's export: the Parser class, with `Language` hanging off it. */
+type ParserClass = typeof WebTreeSitter;
+type Language = Awaited<ReturnType<ParserClass['Language']['load']>>;
 
 export interface WasmModules {
-  readonly Parser: WebModule['Parser'];
-  readonly language: WebTreeSitter.Language;
+  readonly Parser: ParserClass;
+  readonly language: Language;
   /** web-tree-sitter package version. */
   readonly bindingVersion: string;
   /** Language ABI of the loaded grammar (14 for tree-sitter-c 0.23.6). */
@@ -30,6 +41,8 @@ export interface WasmModules {
 }
 
 let loading: Promise<WasmModules> | undefined;
+/** The Parser class as first required; see doLoadWasm for why it is kept. */
+let parserClass: ParserClass | undefined;
 
 /**
  * Initialises the WASM runtime and loads the tree-sitter-c grammar, once per
@@ -46,37 +59,51 @@ export function loadWasm(): Promise<WasmModules> {
   return loading;
 }
 
+/** The emscripten Module as far as used here: HEAP8 is replaced whenever memory grows. */
+interface EmscriptenModule {
+  HEAP8?: Int8Array;
+}
+
 async function doLoadWasm(): Promise<WasmModules> {
-  // Resolved by package name: web-tree-sitter >= 0.25 has an exports map and no
-  // `main`, so a path to its folder does not resolve.
-  const web = require('web-tree-sitter') as WebModule;
-  // Emscripten keeps the object passed to init() as its Module and stores the
-  // current heap views on it (HEAP8 is replaced whenever memory grows), which is
-  // the only public way to see how big linear memory has become.
-  const moduleObject: { HEAP8?: Int8Array } = {};
-  await web.Parser.init(moduleObject as unknown as Parameters<WebModule['Parser']['init']>[0]);
+  // web-tree-sitter 0.22's init() runs `module.exports = Module` under node, so
+  // after it `require('web-tree-sitter')` returns the emscripten Module instead
+  // of the Parser class. Required once and kept, so that a retry after a failed
+  // load still gets the class.
+  const Parser = (parserClass ??= require('web-tree-sitter') as ParserClass);
+  // init() copies its argument into a new Module object, so HEAP8 never shows up
+  // on the object passed in; but emscripten calls each preRun callback with the
+  // real Module, whose HEAP8 view is replaced whenever memory grows. That is the
+  // only public way to see how big linear memory has become. If someone else
+  // initialised web-tree-sitter first, preRun never runs and heapBytes() is
+  // undefined.
+  let emModule: EmscriptenModule | undefined;
+  await Parser.init({
+    preRun: [
+      (m: EmscriptenModule): void => {
+        emModule = m;
+      },
+    ],
+  });
   const wasmPath = require.resolve('tree-sitter-c/tree-sitter-c.wasm');
-  let language: WebTreeSitter.Language;
+  let language: Language;
   try {
-    language = await web.Language.load(wasmPath);
+    language = await Parser.Language.load(wasmPath);
   } catch (err) {
     throw new Error(`web-tree-sitter could not load ${wasmPath}: ${err instanceof Error ? err.message : String(err)}`);
   }
   // Fail here, with the versions in the message, rather than on the first parse.
-  const probe = new web.Parser();
+  const probe = new Parser();
   try {
     probe.setLanguage(language);
   } finally {
     probe.delete();
   }
   return {
-    Parser: web.Parser,
+    Parser,
     language,
     bindingVersion: packageVersion(require.resolve('web-tree-sitter'), 'web-tree-sitter'),
-    languageAbi: language.abiVersion,
-    // Undefined if someone else initialised web-tree-sitter first with their
-    // own module object.
-    heapBytes: () => moduleObject.HEAP8?.buffer.byteLength,
+    languageAbi: language.version,
+    heapBytes: () => emModule?.HEAP8?.buffer.byteLength,
   };
 }
 
@@ -88,7 +115,10 @@ class WasmTree implements SyntaxTree {
   }
 
   get rootNode(): SyntaxNode {
-    return this.live().rootNode;
+    // Typed assignment: fails to compile if web-tree-sitter's node type stops
+    // satisfying SyntaxNode (e.g. a flag becoming a method).
+    const root: SyntaxNode = this.live().rootNode;
+    return root;
   }
 
   edit(edit: TextEdit): void {
@@ -116,7 +146,8 @@ class WasmTree implements SyntaxTree {
  * that slot with a throwing getter makes any later use of a leftover node fail
  * loudly, at no cost to live trees. Fields copied into the node when it was made
  * (startIndex, startPosition) stay readable, harmlessly.
- * Relies on web-tree-sitter 0.25's internal layout; a test checks it.
+ * Relies on web-tree-sitter's internal layout (the same in 0.22 and 0.25); a
+ * test checks it.
  */
 function poison(raw: WebTreeSitter.Tree): void {
   Object.defineProperty(raw, 0, {
@@ -129,7 +160,7 @@ function poison(raw: WebTreeSitter.Tree): void {
 
 class WasmParser implements CParser {
   readonly backend = 'wasm' as const;
-  private raw: WebTreeSitter.Parser | null;
+  private raw: WebTreeSitter | null;
 
   constructor(mods: WasmModules) {
     this.raw = new mods.Parser();
@@ -138,16 +169,15 @@ class WasmParser implements CParser {
 
   parse(text: string, old?: SyntaxTree): SyntaxTree {
     if (!this.raw) throw new Error('parser used after dispose()');
-    let oldRaw: WebTreeSitter.Tree | null = null;
+    let oldRaw: WebTreeSitter.Tree | undefined;
     if (old !== undefined) {
       if (!(old instanceof WasmTree)) throw new Error('old tree comes from another backend');
       oldRaw = old.live();
     }
-    // No chunking concern: for a string the binding hands tree-sitter slices of
-    // at most 10K bytes per read callback, whatever the input size.
-    const tree = this.raw.parse(text, oldRaw);
-    if (!tree) throw new Error('web-tree-sitter returned no tree');
-    return new WasmTree(tree);
+    // No chunking concern: for a string the binding copies at most 10K bytes
+    // into WASM memory per read callback, whatever the input size. parse()
+    // throws rather than returning null when tree-sitter gives no tree.
+    return new WasmTree(this.raw.parse(text, oldRaw));
   }
 
   dispose(): void {
@@ -165,7 +195,8 @@ export async function createWasmParser(): Promise<CParser> {
 
 /**
  * The version in the package.json above `entry`: package.json files hidden by an
- * exports map (web-tree-sitter's) cannot be required, so find it on disk.
+ * exports map (as web-tree-sitter >= 0.25 has) cannot be required, so find it
+ * on disk.
  */
 export function packageVersion(entry: string, name: string): string {
   for (let dir = path.dirname(entry); ; dir = path.dirname(dir)) {

@@ -1,0 +1,98 @@
+// Invariant: parsing only the interesting top-level definitions (what
+// `gfp-lens check` does) finds the same sites and findings as parsing the
+// whole file, and the chunks it picks cover every interesting match with
+// positions of the whole file.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { parseVersion } from '../shared/model/version';
+import { AnalysisContext } from '../server/analysis/context';
+import { analyzeText, LineIndex } from '../server/analysis/analyze-file';
+import { createParser } from '../server/syntax/parser';
+import { interestingRanges } from '../server/syntax/ranges';
+import { fixtureFiles } from './fixture-files';
+
+const ctx = new AnalysisContext(parseVersion('6.12'));
+
+const SAMPLE = [
+  '/* café */ static int counter;',
+  'static void quiet(void)',
+  '{',
+  '\tcounter++;',
+  '}',
+  'static void *loud(size_t n)',
+  '{',
+  '\treturn kmalloc(n, GFP_NOFS);',
+  '}',
+  'static void quiet_again(void)',
+  '{',
+  '\tcounter--;',
+  '}',
+  'static void also_quiet(void) { counter--; }',
+  'static void tail(void)',
+  '{',
+  '\tvoid *p = vmalloc(8);',
+  '}',
+  '',
+].join('\n');
+
+test('chunks end at column-0 closing braces and only interesting ones are kept', () => {
+  const ranges = interestingRanges(SAMPLE, ctx.interesting, 1)!;
+  assert.ok(ranges);
+  const texts = ranges.map((r) => SAMPLE.slice(r.startIndex, r.endIndex));
+  assert.equal(texts.length, 2);
+  assert.match(texts[0], /^static void \*loud[\s\S]*\n\}\n$/);
+  assert.match(texts[1], /^static void also_quiet[\s\S]*vmalloc\(8\);\n\}\n$/);
+  const lines = new LineIndex(SAMPLE);
+  const point = (offset: number) => {
+    const p = lines.position(offset);
+    return { row: p.line, column: p.character };
+  };
+  for (const r of ranges) {
+    assert.deepEqual(r.startPosition, point(r.startIndex));
+    assert.deepEqual(r.endPosition, point(r.endIndex));
+  }
+});
+
+test('every interesting match lies inside a chosen range', () => {
+  for (const file of fixtureFiles()) {
+    const text = fs.readFileSync(file, 'utf8');
+    const ranges = interestingRanges(text, ctx.interesting, 1) ?? [];
+    const global = new RegExp(ctx.interesting.source, 'g');
+    for (let m = global.exec(text); m; m = global.exec(text)) {
+      const at = m.index;
+      assert.ok(ranges.some((r) => r.startIndex <= at && at < r.endIndex), `${file}: ${m[0]} at ${at} is outside every range`);
+    }
+  }
+});
+
+test('a file that is mostly interesting is parsed whole', () => {
+  assert.equal(interestingRanges('void f(void)\n{\n\tkmalloc(1, GFP_KERNEL);\n}\n', ctx.interesting), undefined);
+});
+
+for (const backend of ['native', 'wasm'] as const) {
+  test(`ranged and whole-file parses give the same analysis on every fixture [${backend}]`, async () => {
+    const parser = await createParser(backend);
+    try {
+      for (const file of fixtureFiles()) {
+        const text = fs.readFileSync(file, 'utf8');
+        const summarize = (ranged: boolean): string => {
+          const tree = ranged ? parser.parse(text, undefined, interestingRanges(text, ctx.interesting, 1)) : parser.parse(text);
+          try {
+            const a = analyzeText(ctx, tree.rootNode, text);
+            return JSON.stringify({
+              findings: a.findings.map((f) => [f.code, f.span.start, f.message]),
+              sites: a.sites.map((s) => [s.function, s.call.span.start, s.evaluation.variants.map((v) => v.canonical)]),
+            });
+          } finally {
+            tree.dispose();
+          }
+        };
+        assert.equal(summarize(true), summarize(false), file);
+      }
+    } finally {
+      parser.dispose();
+    }
+  });
+}
