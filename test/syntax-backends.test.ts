@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CParser, Point, SyntaxNode, SyntaxTree, TextEdit } from '../server/syntax/backend';
+import type { TextRange } from '../server/syntax/ranges';
 import { backendInfo, createParser, describeBackend, grammarVersion } from '../server/syntax/parser';
 import { loadNative } from '../server/syntax/native-backend';
 import { loadWasm } from '../server/syntax/wasm-backend';
@@ -300,6 +301,48 @@ test('backends give identical trees for kernel-style samples', async () => {
     const b = parseWalk(wasm!, text);
     assert.ok(a.length > 50, `${name}: ${a.length} nodes`);
     assertSameWalk(b, a, `${name}: wasm vs native`);
+  }
+  native!.dispose();
+  wasm!.dispose();
+});
+
+test('backends give identical trees for ranged parses, and honour the ranges', async () => {
+  const [native, wasm] = await bothParsers();
+  const text = KERNEL_SAMPLE + KERNEL_ERRORS;
+  // foo_alloc (with its #ifdef) and the SYSCALL_DEFINE2 body (with ERROR nodes).
+  const range = (from: string, to: string): TextRange => {
+    const startIndex = text.indexOf(from);
+    const endIndex = text.indexOf(to, startIndex) + to.length;
+    assert.ok(startIndex > 0 && endIndex > startIndex, `${from}..${to}`);
+    return { startIndex, endIndex, startPosition: pointAt(text, startIndex), endPosition: pointAt(text, endIndex) };
+  };
+  const ranges = [range('static struct foo *foo_alloc', '\treturn f;\n}\n'), range('SYSCALL_DEFINE2', '\treturn 0;\n}\n')];
+  const walks = [native!, wasm!].map((parser) => {
+    const tree = parser.parse(text, undefined, ranges);
+    try {
+      const root = tree.rootNode;
+      // Nothing outside the ranges was parsed.
+      assert.equal(root.startIndex, ranges[0]!.startIndex, `${parser.backend}: root start`);
+      assert.equal(root.endIndex, ranges[1]!.endIndex, `${parser.backend}: root end`);
+      for (let i = 0; i < root.childCount; i++) {
+        const child = root.child(i)!;
+        assert.ok(
+          ranges.some((r) => r.startIndex <= child.startIndex && child.endIndex <= r.endIndex),
+          `${parser.backend}: ${child.type}@${child.startIndex} outside the ranges`,
+        );
+      }
+      return walk(root);
+    } finally {
+      tree.dispose();
+    }
+  });
+  assertSameWalk(walks[1]!, walks[0]!, 'ranged: wasm vs native');
+  // A later parse without ranges parses the whole text again.
+  for (const parser of [native!, wasm!]) {
+    const tree = parser.parse(text);
+    assert.equal(tree.rootNode.startIndex, 0, parser.backend);
+    assert.equal(tree.rootNode.endIndex, text.length, parser.backend);
+    tree.dispose();
   }
   native!.dispose();
   wasm!.dispose();

@@ -10,14 +10,16 @@
 // byte counts by 2, so `startIndex`/`column` are UTF-16 code units, the same unit
 // as JS string indices, LSP positions and web-tree-sitter.
 //
-// Known runtime bug (tree-sitter core 0.22, fixed by 0.25): `parent` of a
-// zero-width node, i.e. a MISSING token, can be the preceding sibling instead
-// of the real parent (`foo(1) }` gives MISSING ";" the argument_list as parent).
-// Nodes with a width are unaffected. Don't walk up from MISSING nodes.
+// Known runtime bug (tree-sitter core 0.22, in both backends since WASM uses
+// web-tree-sitter 0.22.6 too; fixed in 0.25): `parent` of a zero-width node,
+// i.e. a MISSING token, can be the preceding sibling instead of the real
+// parent (`foo(1) }` gives MISSING ";" the argument_list as parent). Nodes with
+// a width are unaffected. Don't walk up from MISSING nodes.
 //
 // Cost: every node property is an N-API call (~1 us); a child(i) walk reading
-// type and range takes ~120 ms on a 280 KB file (WASM: ~35 ms), more than the
-// parse itself (~32 ms). descendantsOfType-style bulk calls are far cheaper.
+// type and range takes ~120 ms on a 280 KB file, more than the parse itself
+// (~32 ms). The lowering therefore reads `namedChildren` in bulk, and
+// patchNodeTypeGetter() below makes `type` a plain property read.
 
 import type TreeSitter from 'tree-sitter';
 import type { CParser, SyntaxNode, SyntaxTree, TextEdit } from './backend';

@@ -1,13 +1,16 @@
 // Picks a parser backend. 'auto' prefers native tree-sitter (faster to parse:
-// 6.7 vs 5.6 MB/s wall on fs/, no JIT warm-up) except inside Electron, where
-// native addons have a history of ABI and V8-memory-cage crashes that cannot be
-// tested here, and falls back to WASM wherever the native prebuild does not load.
+// 7.4 vs 5.9 MB/s wall on fs/, bench/parse-only.js, no JIT warm-up) except
+// inside Electron, where native addons have a history of ABI and V8-memory-cage
+// crashes that cannot be tested here, and falls back to WASM wherever the
+// native prebuild does not load.
 //
-// The backends are not bit-identical: native 0.22.4 embeds an older tree-sitter
-// runtime than web-tree-sitter 0.25.10. Error-free files give identical trees;
-// error recovery differs on ~1% of fs/ files (25 of 2306, all with ERROR nodes),
-// and native's `parent` is wrong for zero-width (MISSING) nodes. Facts shown to
-// users should therefore not depend on the shape of ERROR regions.
+// The backends give the same trees: native tree-sitter 0.22.4 and
+// web-tree-sitter 0.22.6 embed the same tree-sitter core generation, and all
+// 2306 fs/ files of Linux 6.12 parse to identical trees on both, whole and
+// with included ranges, including the 1307 with ERROR or MISSING nodes (with
+// web-tree-sitter 0.25.10, error recovery differed on 25 of them). They share
+// the core's bugs too: `parent` is wrong for zero-width (MISSING) nodes on both.
+// Keep the two bindings on the same core generation (a test checks it).
 
 import type { BackendChoice, BackendName, CParser } from './backend';
 import { createNativeParser, loadNative } from './native-backend';
