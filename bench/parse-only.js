@@ -16,24 +16,23 @@ const YIELD_EVERY = 100;
 
 function usage(message) {
   if (message) console.error(message);
-  console.error('usage: node bench/parse-only.js [--backend native|wasm|auto] DIR');
+  console.error('usage: node bench/parse-only.js [--backend native|wasm|auto] DIR...');
   process.exit(2);
 }
 
 function parseArgs(argv) {
   let backend = 'auto';
-  let dir;
+  const dirs = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--backend') backend = argv[++i];
     else if (arg.startsWith('--backend=')) backend = arg.slice('--backend='.length);
     else if (arg.startsWith('-')) usage(`unknown option ${arg}`);
-    else if (dir === undefined) dir = arg;
-    else usage('only one DIR');
+    else dirs.push(arg);
   }
   if (!['native', 'wasm', 'auto'].includes(backend)) usage(`unknown backend ${backend}`);
-  if (dir === undefined) usage('DIR is required');
-  return { backend, dir };
+  if (dirs.length === 0) usage('DIR is required');
+  return { backend, dirs };
 }
 
 /** .c and .h files under dir, sorted so that runs are comparable; symlinks skipped. */
@@ -65,8 +64,8 @@ const mb = (bytes) => bytes / 1e6;
 const fmt = (n, digits = 1) => n.toFixed(digits);
 
 async function main() {
-  const { backend, dir } = parseArgs(process.argv.slice(2));
-  const files = sourceFiles(dir);
+  const { backend, dirs } = parseArgs(process.argv.slice(2));
+  const files = dirs.flatMap((dir) => sourceFiles(dir));
   // Parser creation (WASM compile) is outside the timed region: it is paid once
   // per process and is not throughput.
   const parser = await createParser(backend);
@@ -106,7 +105,7 @@ async function main() {
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const lines = [
     `backend      ${describeBackend(parser)}`,
-    `dir          ${dir}`,
+    `dirs         ${dirs.join(" ")}`,
     `files        ${files.length} (${errorFiles} with an ERROR/MISSING node)`,
     `bytes        ${fmt(mb(bytes))} MB (${chars} UTF-16 units)`,
     `wall         ${fmt(wallMs / 1000, 2)} s (parse calls ${fmt(parseMs / 1000, 2)} s)`,

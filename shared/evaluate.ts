@@ -38,6 +38,8 @@ export interface HeldSection {
   readonly name: string;
   readonly lock: string;
   readonly span: Span;
+  /** Taken inside the called function `name` (a lock wrapper). */
+  readonly viaCallee?: boolean;
 }
 
 /** One task state reaching the site. */
@@ -285,9 +287,9 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
     const fixes = atomicFixes(site, requested);
     extra.push(finding(
       'gfp/sleep-in-atomic',
-      `${why}, but ${section.name}(${section.lock}) is held${must ? '' : ' on some paths'}: sleeping in atomic context. Use GFP_NOWAIT (or GFP_ATOMIC if reserves are justified) and handle failure, or allocate before taking the lock.`,
+      `${why}, but ${section.viaCallee ? `${section.kind.replace('_', ' ')} ${section.lock}, taken by ${section.name}(),` : `${section.name}(${section.lock})`} is held${must ? '' : ' on some paths'}: sleeping in atomic context. Use GFP_NOWAIT (or GFP_ATOMIC if reserves are justified) and handle failure, or allocate before taking the lock.`,
       site.calleeSpan,
-      [{ span: section.span, message: `${section.name}() taken here` }],
+      [{ span: section.span, message: section.viaCallee ? `${section.name}() takes it here` : `${section.name}() taken here` }],
       fixes,
       must ? 'error' : 'warning',
     ));
@@ -331,8 +333,10 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
   }
 
   // NOFS/NOIO as written vs the scopes in force.
-  const writesNofs = site.gfp !== undefined && /\bGFP_NOFS\b/.test(site.gfp.text);
-  const writesNoio = site.gfp !== undefined && /\bGFP_NOIO\b/.test(site.gfp.text);
+  // Only a written GFP_NOFS/GFP_NOIO that takes effect counts: `GFP_KERNEL | GFP_NOFS`
+  // (xfs_inode_item_precommit_check) is GFP_KERNEL, since the OR brings __GFP_FS back.
+  const writesNoio = site.gfp !== undefined && /\bGFP_NOIO\b/.test(site.gfp.text) && hasAll(requested, B.IO) === 'no' && hasAll(requested, B.FS) === 'no';
+  const writesNofs = site.gfp !== undefined && /\bGFP_NOFS\b/.test(site.gfp.text) && hasAll(requested, B.FS) === 'no';
   if (writesNofs || writesNoio) {
     const written = writesNoio ? 'GFP_NOIO' : 'GFP_NOFS';
     const needs = (pf: readonly string[]) => {

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { FINDING_RULES } from '../shared/findings';
 import { parseVersion } from '../shared/model/version';
 import { AnalysisContext } from '../server/analysis/context';
-import { analyzeText, LineIndex, type FileAnalysis } from '../server/analysis/analyze-file';
+import { LineIndex, type FileAnalysis } from '../server/analysis/analyze-file';
+import { analyzeTree, type TreeAnalysis } from '../server/analysis/summary-index';
 import { createParser } from '../server/syntax/parser';
 import type { BackendName, CParser } from '../server/syntax/backend';
 import { parseFixture } from './fixture-format';
@@ -41,6 +42,26 @@ function render(analysis: FileAnalysis, text: string): { findings: string[]; sit
   return { findings, sites };
 }
 
+/**
+ * A fixture under test/fixtures/trees/<name>/ is analysed with every .c file of
+ * that directory (a small tree: summaries cross files); any other fixture is a
+ * tree of its own (summaries of its own functions still apply).
+ */
+const trees = new Map<string, TreeAnalysis>();
+function treeAnalysisFor(backend: BackendName, parser: CParser, file: string, version: string): TreeAnalysis {
+  const rel = path.relative(FIXTURE_ROOT, file).split(path.sep);
+  const members = rel[0] === 'trees' && rel.length > 2 ? fixtureFiles(path.join(FIXTURE_ROOT, 'trees', rel[1])) : [file];
+  const key = `${backend}:${members[0]}:${version}`;
+  let t = trees.get(key);
+  if (!t) {
+    t = analyzeTree(contextFor(version), parser, members.map((m) => ({ path: m, text: fs.readFileSync(m, 'utf8') })));
+    trees.set(key, t);
+  }
+  return t;
+}
+
+const EMPTY: FileAnalysis = { ir: { functions: [], threadFunctions: new Set() }, functions: [], sites: [], findings: [] };
+
 const seenCodes = new Set<string>();
 const parsers = new Map<BackendName, CParser>();
 const results = new Map<string, Map<BackendName, string>>();
@@ -56,9 +77,8 @@ for (const backend of ['native', 'wasm'] as const) {
       }
       const text = fs.readFileSync(file, 'utf8');
       const fixture = parseFixture(text);
-      const tree = parser.parse(text);
-      try {
-        const analysis = analyzeText(contextFor(fixture.version ?? '6.12'), tree.rootNode, text);
+      {
+        const analysis = treeAnalysisFor(backend, parser, file, fixture.version ?? '6.12').files.get(file) ?? EMPTY;
         const got = render(analysis, text);
         const problems: string[] = [];
         const lines = new LineIndex(text);
@@ -93,8 +113,6 @@ for (const backend of ['native', 'wasm'] as const) {
         perBackend.set(backend, summary);
         results.set(name, perBackend);
         assert.deepEqual(problems, [], `\n${problems.join('\n')}\n\nall findings:\n${got.findings.join('\n')}`);
-      } finally {
-        tree.dispose();
       }
     });
   }

@@ -83,9 +83,41 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
     allSites.push(...sites);
     for (const site of sites) findings.push(...site.evaluation.findings);
     findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o), { threadFunction: ir.threadFunctions.has(fn.name) }));
+    if (callees?.nofail) findings.push(...nofailThroughCalls(flow, callees));
   }
   findings.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
   return { ir, functions, sites: allSites, findings: dedupe(findings) };
+}
+
+/**
+ * gfp/nofail-cannot-reclaim through calls: a call that reaches a __GFP_NOFAIL
+ * allocation, made inside a no-reclaim scope (PF_MEMALLOC, or 6.9-6.11's
+ * PF_MEMALLOC_NORECLAIM), the concern that got PF_MEMALLOC_NORECLAIM reverted.
+ */
+function nofailThroughCalls(flow: FunctionFlow, callees: CalleeEffects): FindingData[] {
+  const out: FindingData[] = [];
+  if (flow.overflow) return out;
+  for (const node of flow.cfg.nodes) {
+    if (node.action.kind !== 'op' || node.action.op.kind !== 'call') continue;
+    const op = node.action.op;
+    const chain = callees.nofail?.(op);
+    if (!chain) continue;
+    const states = flow.inStates[node.id].filter((st) => !st.unknown);
+    const inScope = states.filter((st) => ['PF_MEMALLOC', 'PF_MEMALLOC_NORECLAIM'].some((f) => st.pf.get(f)?.v === 'set'));
+    if (inScope.length === 0) continue;
+    const must = inScope.length === states.length;
+    const flag = ['PF_MEMALLOC', 'PF_MEMALLOC_NORECLAIM'].find((f) => inScope[0].pf.get(f)?.v === 'set')!;
+    const origin = inScope[0].pf.get(flag)!.by;
+    out.push({
+      code: 'gfp/nofail-cannot-reclaim',
+      severity: must ? 'error' : 'warning',
+      message: `${op.callee}() reaches a __GFP_NOFAIL allocation (${chain.join('() -> ')}()) inside a no-reclaim scope${must ? '' : ' on some paths'}: there the allocator cannot reclaim, so NOFAIL WARNs and may return NULL anyway.`,
+      span: op.calleeSpan,
+      related: origin ? [{ span: origin.span, message: `${origin.name}() opens the no-reclaim scope here` }] : [],
+      fixes: [],
+    });
+  }
+  return out;
 }
 
 function dedupe(findings: FindingData[]): FindingData[] {
@@ -98,7 +130,7 @@ function dedupe(findings: FindingData[]): FindingData[] {
   });
 }
 
-function collectSites(ctx: AnalysisContext, flow: FunctionFlow): SiteResult[] {
+export function collectSites(ctx: AnalysisContext, flow: FunctionFlow): SiteResult[] {
   const sites: SiteResult[] = [];
   let guards: ReadonlyMap<number, readonly string[]> | undefined;
   for (const node of flow.cfg.nodes) {
@@ -198,7 +230,7 @@ export function pathState(s: State, guards?: ReadonlyMap<number, readonly string
   return {
     pf: pf.sort(),
     origins,
-    held: s.held.map((h) => ({ kind: h.kind, atomic: h.atomic, name: h.name, lock: h.lock, span: h.span })),
+    held: s.held.map((h) => ({ kind: h.kind, atomic: h.atomic, name: h.name, lock: h.lock, span: h.span, ...(h.viaCallee ? { viaCallee: true } : {}) })),
     unknown,
     assumptions: assumptionsOf(s),
   };

@@ -35,7 +35,9 @@ export class AnalysisContext {
     const words = new Set<string>([...this.allocators.names(), ...this.transactions.names()]);
     for (const api of SCOPE_APIS) words.add(api.save).add(api.restore);
     const escaped = [...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/[^\w]/g, ''));
-    this.interesting = new RegExp(`\\b(?:__GFP_\\w+|GFP_\\w+|PF_MEMALLOC\\w*|current_(?:set|restore)_flags\\w*|${escaped.join('|')})\\b`);
+    // __acquires/__releases mark lock wrappers, whose summaries carry a lock to
+    // their callers.
+    this.interesting = new RegExp(`\\b(?:__GFP_\\w+|GFP_\\w+|PF_MEMALLOC\\w*|current_(?:set|restore)_flags\\w*|__acquires|__releases|${escaped.join('|')})\\b`);
   }
 
   describe(): string {

@@ -19,16 +19,32 @@ const MAX_STATES = 48;
 const MAX_DEPTH = 8;
 
 /** What a callee does to the task state on return, per alternative path. */
+/**
+ * What a callee returns on a path: the caller's `if (error)` or
+ * `if (IS_ERR(handle))` then tells its success path (scope entered) from its
+ * error path (nothing entered).
+ */
+export type ReturnKind = 'zero' | 'nonzero' | 'err-ptr' | 'ptr' | 'unknown';
+
+/**
+ * What a callee does to the task state on return, per alternative path.
+ * Keys are cookie homes: `field:t_pflags` (a struct field, whatever the
+ * struct), `return` (the return value), `param:N` (the N-th argument, or what
+ * it points to), or a name private to the model (`<xfs-transaction>`).
+ */
 export interface CalleeOutcome {
   readonly enter?: { readonly flags: readonly string[]; readonly key: string };
   readonly leave?: { readonly flags: readonly string[]; readonly key: string };
   readonly acquire?: { readonly kind: SectionKind; readonly lock: string };
   readonly release?: { readonly kind: SectionKind; readonly lock: string };
+  readonly returns?: ReturnKind;
 }
 
 export interface CalleeEffects {
   /** Alternatives for this call (one per distinct outcome), or undefined when the callee is unknown. */
   outcomes(call: CallOp): readonly CalleeOutcome[] | undefined;
+  /** The call chain to a __GFP_NOFAIL allocation that this call reaches, if any. */
+  nofail?(call: CallOp): readonly string[] | undefined;
 }
 
 export interface SaveInfo {
@@ -48,6 +64,8 @@ export interface FunctionFlow {
   readonly saves: ReadonlyMap<number, SaveInfo>;
   /** Saves whose cookie left the function (struct field, return, argument, global). */
   readonly escaped: ReadonlySet<number>;
+  /** The home each escaped cookie went to. */
+  readonly escapedTo: ReadonlyMap<number, string>;
   readonly semantics: CookieSemantics;
 }
 
@@ -60,6 +78,8 @@ export class FunctionInterpreter {
   private readonly semantics: CookieSemantics;
   readonly saves = new Map<number, SaveInfo>();
   readonly escaped = new Set<number>();
+  /** Where each escaped cookie went: a cookie home (see CalleeOutcome). */
+  readonly escapedTo = new Map<number, string>();
   /** Calls that are an if/while condition by themselves: trylocks act on the branch edges. */
   private readonly conditionCalls = new Set<CallOp>();
   private guardBlocks: ReadonlyMap<GuardOp, number> = new Map();
@@ -93,6 +113,7 @@ export class FunctionInterpreter {
         inStates: cfg.nodes.map(() => [ENTRY_STATE]),
         saves: this.saves,
         escaped: this.escaped,
+        escapedTo: this.escapedTo,
         semantics: this.semantics,
       };
     }
@@ -157,6 +178,7 @@ export class FunctionInterpreter {
       inStates: inMaps.map((m) => [...m.values()]),
       saves: this.saves,
       escaped: this.escaped,
+      escapedTo: this.escapedTo,
       semantics: this.semantics,
     };
   }
@@ -176,7 +198,7 @@ export class FunctionInterpreter {
       case 'nop':
         return [s];
       case 'return':
-        if (a.value !== undefined) this.noteEscape(s, a.value);
+        if (a.value !== undefined) this.noteEscape(s, a.value, 'return');
         return [s];
       case 'lost':
         return [{ ...s, unknown: true }];
@@ -216,6 +238,19 @@ export class FunctionInterpreter {
           return false;
       }
     };
+    const exits = (st: Stmt): boolean => {
+      switch (st.kind) {
+        case 'return':
+        case 'goto':
+          return true;
+        case 'block':
+          return st.body.some(exits);
+        case 'if':
+          return exits(st.then) || (st.else !== undefined && exits(st.else));
+        default:
+          return false;
+      }
+    };
     const visit = (st: Stmt): boolean => {
       switch (st.kind) {
         case 'block':
@@ -233,7 +268,9 @@ export class FunctionInterpreter {
           const inCond = st.cond.ops.some(opTouches);
           const inThen = visit(st.then);
           const inElse = st.else ? visit(st.else) : false;
-          if (inThen || inElse) {
+          // Conditions that guard task-state code correlate; so do those that guard
+          // an exit, whose outcome (and return value) a summary distinguishes.
+          if (inThen || inElse || exits(st.then) || (st.else !== undefined && exits(st.else))) {
             relevant.add(st.cond.key);
             for (const t of st.cond.junction?.terms ?? []) relevant.add(t.key);
           }
@@ -328,7 +365,7 @@ export class FunctionInterpreter {
         // which fill or read it (the call itself models that): keep it.
         if (s.cookies.get(op.name)?.kind === 'snapshot') return [this.invalidate(s, op.name)];
         // `helper(&flags)`: a save's cookie whose address is taken is passed on.
-        this.noteEscape(s, op.name);
+        this.noteEscape(s, op.name, 'argument');
         return [this.invalidate(withCookie(s, op.name, undefined), op.name)];
       case 'guard': {
         const kind = GUARD_CLASSES[op.cls];
@@ -354,7 +391,7 @@ export class FunctionInterpreter {
     const v = this.ctx.version;
     // Cookies passed to other functions escape.
     if (!scopeApiByRestore(op.callee, v)) {
-      for (const arg of op.args) this.noteEscape(s, arg.text);
+      for (const arg of op.args) this.noteEscape(s, arg.text, 'argument');
     }
     const save = scopeApiBySave(op.callee, v);
     if (save) return [this.save(s, op, save.save, save.flags.length > 0 ? save.flags : pfNames(op.args[0]?.text ?? ''))];
@@ -383,8 +420,45 @@ export class FunctionInterpreter {
     const trans = this.ctx.transactions.lookup(op.callee);
     if (trans) return this.transaction(s, op, trans.role, trans.def.fs, trans.def.scope);
     const outcomes = this.callees?.outcomes(op);
-    if (outcomes && outcomes.length > 0) return outcomes.map((o) => this.applyOutcome(s, op, o, outcomes.length > 1));
+    if (outcomes && outcomes.length > 0) {
+      // An outcome is conditional when another one returns the same kind of
+      // value with a different effect: the caller cannot tell them apart.
+      const effect = (o: CalleeOutcome) => JSON.stringify([o.enter, o.leave, o.acquire, o.release]);
+      return outcomes.flatMap((o) => {
+        const conditional = outcomes.some((p) => p !== o && (p.returns ?? 'unknown') === (o.returns ?? 'unknown') && effect(p) !== effect(o));
+        return this.returnFacts(this.applyOutcome(s, op, o, conditional), op, o.returns);
+      });
+    }
     return [s];
+  }
+
+  /**
+   * `error = f(...)`: on the outcome where f returns 0, `error` is false, so a
+   * later `if (error)` follows that outcome only. Records what the return kind
+   * says about the usual tests of the result; none when it contradicts a fact
+   * already known (the outcome is infeasible).
+   */
+  private returnFacts(s: State, op: CallOp, returns: ReturnKind | undefined): State[] {
+    if (!returns || returns === 'unknown' || op.result?.kind !== 'assign') return [s];
+    const t = op.result.target;
+    const facts: Array<[string, boolean]> = [];
+    if (returns === 'zero' || returns === 'nonzero') {
+      const nonzero = returns === 'nonzero';
+      facts.push([t, nonzero], [`${t} != 0`, nonzero], [`${t} < 0`, nonzero], [`${t} == 0`, !nonzero]);
+    } else {
+      const err = returns === 'err-ptr';
+      facts.push([`IS_ERR(${t})`, err], [`IS_ERR_OR_NULL(${t})`, err], [t, true]);
+    }
+    let conds: Map<string, boolean> | undefined;
+    for (const [key, value] of facts) {
+      if (!this.relevantConds.has(key)) continue;
+      const known = s.conds.get(key);
+      if (known !== undefined && known !== value) return [];
+      conds ??= new Map(s.conds);
+      conds.set(key, value);
+      if (!this.condVars.has(key)) this.condVars.set(key, [t]);
+    }
+    return [conds ? withConds(s, conds) : s];
   }
 
   private save(s: State, op: CallOp, api: string, flags: readonly string[]): State {
@@ -404,11 +478,26 @@ export class FunctionInterpreter {
     const res = op.result;
     if (!res) return state;
     if (res.kind === 'assign') {
-      if (!this.isLocalName(res.target)) this.escaped.add(id);
-      return this.invalidate(withCookie(state, res.target, cookie), res.target);
+      const key = cookieKey(res.target);
+      if (!this.isLocalName(res.target)) this.escape(id, this.homeOf(res.target));
+      return this.invalidate(withCookie(state, key, cookie), res.target);
     }
-    this.escaped.add(id);
+    this.escape(id, res.kind === 'return' ? 'return' : 'argument');
     return state;
+  }
+
+  private escape(saveId: number, home: string): void {
+    this.escaped.add(saveId);
+    if (!this.escapedTo.has(saveId)) this.escapedTo.set(saveId, home);
+  }
+
+  /** The cookie home of an lvalue outside the function: a struct field, a parameter's pointee, or a global. */
+  homeOf(target: string): string {
+    const key = cookieKey(target);
+    if (key.startsWith('field:')) return key;
+    const param = this.fn.params.indexOf(target.replace(/^\*\s*/, '').replace(/^\(\s*\*\s*(\w+)\s*\)$/, '$1'));
+    if (param >= 0) return `param:${param}`;
+    return `global:${key}`;
   }
 
   /**
@@ -416,7 +505,7 @@ export class FunctionInterpreter {
    * (empty for memalloc_flags_restore), which matter before 6.9 only.
    */
   private restore(s: State, op: CallOp, apiFlags: readonly string[]): State {
-    const arg = op.args[0]?.text ?? '';
+    const arg = cookieKey(op.args[0]?.text ?? '');
     const cookie = s.cookies.get(arg);
     let state = s;
     const by: Origin = { kind: 'restore', span: op.span, name: op.callee };
@@ -448,9 +537,10 @@ export class FunctionInterpreter {
       return state;
     }
     // A cookie saved elsewhere (tp->t_pflags, a parameter): this function leaves a scope its caller entered.
+    const leaving: Origin = { ...by, home: this.homeOf(op.args[0]?.text ?? '') };
     for (const f of apiFlags) {
       const cur = flagValue(state, f);
-      if (!(cur.v === 'set' && cur.by?.kind === 'save')) state = withFlag(state, f, { v: 'clear', by });
+      if (!(cur.v === 'set' && cur.by?.kind === 'save')) state = withFlag(state, f, { v: 'clear', by: leaving });
     }
     return state;
   }
@@ -498,6 +588,19 @@ export class FunctionInterpreter {
     return [this.applyOutcome(closed, op, { leave: { flags: ['PF_MEMALLOC_NOFS'], key } }, false)];
   }
 
+  /** The key in the caller under which a callee's cookie home lives. */
+  private homeAtCall(op: CallOp, home: string): string {
+    if (home === 'return') return op.result?.kind === 'assign' ? cookieKey(op.result.target) : `<return of ${op.callee}@${op.span.start}>`;
+    const param = /^param:(\d+)$/.exec(home);
+    if (param) return cookieKey(op.args[Number(param[1])]?.text ?? `<arg ${param[1]}>`);
+    return home;
+  }
+
+  /** A lock text of the callee's, with its parameters replaced by the call's arguments. */
+  private lockAtCall(op: CallOp, lock: string): string {
+    return lock.replace(/\bparam:(\d+)\b/g, (_, i: string) => op.args[Number(i)]?.text ?? `<arg ${i}>`);
+  }
+
   /** Applies a callee's effect on return. */
   private applyOutcome(s: State, op: CallOp, o: CalleeOutcome, conditional: boolean): State {
     let state = s;
@@ -509,11 +612,14 @@ export class FunctionInterpreter {
         if (flagValue(state, f).v !== 'set') state = withFlag(state, f, { v: 'set', by });
       }
       // The callee's hidden cookie, so that its pair (commit, stop) restores exactly what it set.
-      state = withCookie(state, o.enter.key, { kind: 'cookie', saveId: -1, api: op.callee, flags: o.enter.flags, old });
+      state = withCookie(state, this.homeAtCall(op, o.enter.key), { kind: 'cookie', saveId: -1, api: op.callee, flags: o.enter.flags, old });
     }
     if (o.leave) {
-      const cookie = state.cookies.get(o.leave.key);
-      const by: Origin = { kind: 'restore', span: op.span, name: op.callee };
+      const leaveKey = this.homeAtCall(op, o.leave.key);
+      const cookie = state.cookies.get(leaveKey);
+      // Without the cookie here, this function too leaves a scope its caller
+      // entered: the home, in this function's terms, goes into its own summary.
+      const by: Origin = { kind: 'restore', span: op.span, name: op.callee, ...(cookie ? {} : { home: leaveKey }) };
       for (const f of o.leave.flags) {
         const cur = flagValue(state, f);
         if (cookie?.kind === 'cookie') {
@@ -523,10 +629,10 @@ export class FunctionInterpreter {
           state = withFlag(state, f, { v: 'clear', by });
         }
       }
-      state = withCookie(state, o.leave.key, undefined);
+      state = withCookie(state, leaveKey, undefined);
     }
-    if (o.acquire) state = this.acquire(state, o.acquire.kind, o.acquire.lock, op.callee, op.span);
-    if (o.release) state = this.release(state, o.release.kind, o.release.lock);
+    if (o.acquire) state = this.push(state, { kind: o.acquire.kind, atomic: isAtomicKind(o.acquire.kind), lock: this.lockAtCall(op, o.acquire.lock), name: op.callee, span: op.span, viaCallee: true });
+    if (o.release) state = this.release(state, o.release.kind, this.lockAtCall(op, o.release.lock));
     return state;
   }
 
@@ -568,10 +674,10 @@ export class FunctionInterpreter {
       }
     }
     if (op.op !== '=') return withCookie(state, op.target, undefined);
-    const copied = s.cookies.get(op.value);
+    const copied = s.cookies.get(cookieKey(op.value));
     if (copied) {
-      if (copied.kind === 'cookie' && !this.isLocalName(op.target)) this.escaped.add(copied.saveId);
-      return withCookie(state, op.target, copied);
+      if (copied.kind === 'cookie' && copied.saveId >= 0 && !this.isLocalName(op.target)) this.escape(copied.saveId, this.homeOf(op.target));
+      return withCookie(state, cookieKey(op.target), copied);
     }
     if (/^current->flags\b/.test(op.value)) return withCookie(state, op.target, { kind: 'snapshot', old: this.snapshot(s) });
     if (/^\d+[uUlL]*$/.test(op.value)) return withCookie(state, op.target, { kind: 'const', value: op.value });
@@ -616,15 +722,28 @@ export class FunctionInterpreter {
     return conds ? withConds(s, conds) : s;
   }
 
-  private noteEscape(s: State, text: string): void {
-    const c = s.cookies.get(text);
-    if (c?.kind === 'cookie' && c.saveId >= 0) this.escaped.add(c.saveId);
+  private noteEscape(s: State, text: string, home: string): void {
+    const c = s.cookies.get(cookieKey(text));
+    if (c?.kind === 'cookie' && c.saveId >= 0) this.escape(c.saveId, home);
   }
 
   /** A variable declared in the body or a parameter (a plain identifier): storing a cookie there keeps it in the function. */
   private isLocalName(target: string): boolean {
     return IDENT.test(target) && (this.fn.locals.has(target) || this.fn.params.includes(target));
   }
+}
+
+/**
+ * The key a cookie is kept under: `tp->t_pflags` and `handle->saved_alloc_context`
+ * are kept by field name (`field:t_pflags`), so that a save in one function and
+ * the restore in its pair meet whatever the struct is called in each; locals
+ * keep their name. `&flags` and `*flags` name the variable.
+ */
+export function cookieKey(text: string): string {
+  const t = text.trim().replace(/^&\s*/, '');
+  const field = /(?:->|\.)\s*([A-Za-z_]\w*)$/.exec(t);
+  if (field) return `field:${field[1]}`;
+  return t.replace(/^\*\s*/, '');
 }
 
 /**

@@ -35,6 +35,8 @@ export interface Origin {
   readonly saveId?: number;
   /** For 'callee': whether the callee enters the scope on some paths only. */
   readonly conditional?: boolean;
+  /** For a 'restore' of a cookie saved elsewhere: the cookie's home (`field:t_pflags`, `param:1`). */
+  readonly home?: string;
 }
 
 export interface FlagState {
@@ -62,6 +64,8 @@ export interface Held {
   /** For cleanup guards: the block whose end releases it. */
   readonly guardBlock?: number;
   readonly guard?: GuardOp;
+  /** Taken inside the called function `name` (a lock wrapper), not by a lock call here. */
+  readonly viaCallee?: boolean;
 }
 
 export interface OpenTransaction {

@@ -117,7 +117,7 @@ export class Extractor {
     if (!body) return undefined;
     const named = this.functionName(node);
     if (!named) return undefined;
-    if (this.options.interesting && !this.options.interesting.test(this.src(body))) return undefined;
+    if (this.options.interesting && !this.options.interesting.test(this.src(node))) return undefined;
     let isStatic = children(node).some((c) => c.type === 'storage_class_specifier' && this.src(c) === 'static');
     if (named.from === 'type-recovery' && previous && /^\s*static\b/.test(this.src(previous))) isStatic = true;
     this.blockId = 0;

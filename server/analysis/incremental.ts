@@ -1,0 +1,182 @@
+// Function-level re-analysis for the language server. A keystroke changes one
+// function; the others keep their text and only move. Each function is
+// analysed in coordinates relative to its own start (its IR is shifted to
+// start at 0), so the cached result stays valid when text above it grows or
+// shrinks; the sites and findings are shifted back to document offsets on use.
+//
+// Messages name lines ("restored at line 12"), so the key includes the line the
+// function starts on; the kernel context, the thread-function flag and the
+// callee summaries in use are part of the key too. The semantics are exactly
+// analyzeIR()'s: the same analyzeFlow(), site collection and scope findings run
+// on the same IR (a test compares both on every fixture).
+
+import type { FindingData } from '../../shared/evaluate';
+import type { SyntaxNode } from '../syntax/backend';
+import { extractFile } from '../syntax/extract';
+import type { FileIR, FunctionIR, Span } from '../syntax/ir';
+import { collectSites, LineIndex, type FunctionResult, type SiteResult } from './analyze-file';
+import type { AnalysisContext } from './context';
+import { analyzeFlow, type CalleeEffects, type FunctionFlow } from './dataflow';
+import { scopeFindings } from './scope-findings';
+
+/** One function's results, in document offsets (except `flow`, see below). */
+export interface FunctionAnalysis {
+  /** The function's IR in document offsets. */
+  readonly fn: FunctionIR;
+  /**
+   * The dataflow, in offsets relative to `base` (its keys, such as save ids,
+   * are offsets, so it cannot be shifted as data). Add `base` to read a span.
+   */
+  readonly flow: FunctionFlow;
+  readonly base: number;
+  readonly sites: readonly SiteResult[];
+  readonly findings: readonly FindingData[];
+}
+
+export interface IncrementalAnalysis {
+  readonly ir: FileIR;
+  readonly functions: readonly FunctionAnalysis[];
+  readonly sites: readonly SiteResult[];
+  readonly findings: readonly FindingData[];
+  /** How many functions were analysed (the rest came from the cache). */
+  readonly analysed: number;
+}
+
+interface CachedFunction {
+  readonly rel: FunctionResult;
+  readonly findings: readonly FindingData[];
+}
+
+/** Called between functions: throws (or rejects) to abandon stale work. */
+export type Checkpoint = () => void | Promise<void>;
+
+/**
+ * Per-function memo for one document. Entries not used by the latest analysis
+ * are dropped, so the cache holds at most one result per function.
+ */
+export class FunctionCache {
+  private entries = new Map<string, CachedFunction>();
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Analyses `root`/`text`, reusing cached functions. `contextKey` must change
+   * whenever `ctx` or `callees` would give different results.
+   */
+  async analyze(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, checkpoint?: Checkpoint, callees?: CalleeEffects): Promise<IncrementalAnalysis> {
+    const ir = extractFile(root, text, { interesting: ctx.interesting });
+    const lines = new LineIndex(text);
+    const next = new Map<string, CachedFunction>();
+    const functions: FunctionAnalysis[] = [];
+    let analysed = 0;
+    let sinceYield = Date.now();
+    for (const fn of ir.functions) {
+      const base = fn.span.start;
+      const thread = ir.threadFunctions.has(fn.name);
+      const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${lines.line(base)}\u0000${text.slice(fn.span.start, fn.span.end)}`;
+      let entry = next.get(key) ?? this.entries.get(key);
+      if (!entry) {
+        // Yield to the event loop every ~10 ms of work, so that other documents
+        // and requests are served and a newer version can supersede this one.
+        if (checkpoint && Date.now() - sinceYield > 10) {
+          await checkpoint();
+          sinceYield = Date.now();
+        }
+        entry = analyseRelative(ctx, fn, base, thread, lines, callees);
+        analysed++;
+      }
+      next.set(key, entry);
+      functions.push(absolute(fn, entry, base));
+    }
+    this.entries = next;
+    const sites = functions.flatMap((f) => f.sites).sort((a, b) => a.call.span.start - b.call.span.start);
+    const all = functions.flatMap((f) => f.findings);
+    all.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
+    return { ir, functions, sites, findings: dedupe(all), analysed };
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thread: boolean, lines: LineIndex, callees?: CalleeEffects): CachedFunction {
+  // Exactly the per-function step of analyzeIR(), on the function shifted to
+  // start at offset 0; messages get document lines through the base.
+  const relFn = shift(fn, -base);
+  const flow = analyzeFlow(ctx, relFn, callees);
+  const sites = collectSites(ctx, flow);
+  const findings: FindingData[] = [];
+  for (const site of sites) findings.push(...site.evaluation.findings);
+  findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o + base), { threadFunction: thread }));
+  return { rel: { fn: relFn, flow, sites }, findings };
+}
+
+function absolute(fn: FunctionIR, entry: CachedFunction, base: number): FunctionAnalysis {
+  return {
+    fn,
+    flow: entry.rel.flow,
+    base,
+    sites: shift(entry.rel.sites, base),
+    findings: shift(entry.findings, base),
+  };
+}
+
+function dedupe(findings: FindingData[]): FindingData[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.code}@${f.span.start}:${f.span.end}:${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * A deep copy of plain data with every span ({start, end} and nothing else)
+ * moved by `delta`. Shared objects stay shared (the dataflow keys some maps
+ * by op identity); class instances and non-plain objects are kept as they are.
+ */
+export function shift<T>(value: T, delta: number): T {
+  if (delta === 0) return value;
+  const seen = new Map<object, unknown>();
+  const walk = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    const done = seen.get(v);
+    if (done !== undefined) return done;
+    if (Array.isArray(v)) {
+      const out: unknown[] = [];
+      seen.set(v, out);
+      for (const x of v) out.push(walk(x));
+      return out;
+    }
+    if (v instanceof Set) {
+      const out = new Set<unknown>();
+      seen.set(v, out);
+      for (const x of v) out.add(walk(x));
+      return out;
+    }
+    if (v instanceof Map) {
+      // Maps in the IR and results are keyed by names, not offsets.
+      const out = new Map<unknown, unknown>();
+      seen.set(v, out);
+      for (const [k, x] of v) out.set(k, walk(x));
+      return out;
+    }
+    if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+    const obj = v as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    if (keys.length === 2 && typeof obj.start === 'number' && typeof obj.end === 'number') {
+      const span: Span = { start: (obj.start as number) + delta, end: (obj.end as number) + delta };
+      seen.set(v, span);
+      return span;
+    }
+    const out: Record<string, unknown> = {};
+    seen.set(v, out);
+    for (const k of keys) out[k] = walk(obj[k]);
+    return out;
+  };
+  return walk(value) as T;
+}

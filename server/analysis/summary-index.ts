@@ -1,0 +1,157 @@
+// Summaries of many files, their name resolution, and the fixed point that
+// computes them: a function's summary depends on its callees' summaries, so
+// files are re-analysed until no summary changes (recursion and call cycles
+// converge because outcomes come from a finite set of flags, homes and return
+// kinds, and the iteration is bounded).
+
+import type { FindingData } from '../../shared/evaluate';
+import type { CParser } from '../syntax/backend';
+import { extractFile } from '../syntax/extract';
+import type { CallOp } from '../syntax/ir';
+import { interestingRanges } from '../syntax/ranges';
+import { analyzeIR, type FileAnalysis } from './analyze-file';
+import type { AnalysisContext } from './context';
+import type { CalleeEffects, CalleeOutcome } from './dataflow';
+import { summarize, type FunctionSummary } from './summary';
+
+export class SummaryIndex {
+  private readonly byFile = new Map<string, readonly FunctionSummary[]>();
+  private readonly byName = new Map<string, FunctionSummary[]>();
+
+  /** Replaces the summaries of one file; returns whether anything changed. */
+  setFile(file: string, summaries: readonly FunctionSummary[]): boolean {
+    const before = this.byFile.get(file);
+    const same = before !== undefined && JSON.stringify(before) === JSON.stringify(summaries);
+    if (same) return false;
+    for (const s of before ?? []) {
+      const list = this.byName.get(s.name)!.filter((x) => x !== s);
+      if (list.length > 0) this.byName.set(s.name, list);
+      else this.byName.delete(s.name);
+    }
+    this.byFile.set(file, summaries);
+    for (const s of summaries) this.byName.set(s.name, [...(this.byName.get(s.name) ?? []), s]);
+    return true;
+  }
+
+  /**
+   * The definition a call in `fromFile` reaches, as C resolves it: a static
+   * definition in the same file first, then the one non-static definition (or
+   * the one static inline of a header, which every includer sees). Ambiguous
+   * names and calls through pointers resolve to nothing: never guessed.
+   */
+  resolve(name: string, fromFile: string): FunctionSummary | undefined {
+    const defs = this.byName.get(name);
+    if (!defs || name === '') return undefined;
+    const local = defs.find((d) => d.isStatic && d.file === fromFile);
+    if (local) return local;
+    const globals = defs.filter((d) => !d.isStatic);
+    if (globals.length === 1) return globals[0];
+    if (globals.length === 0) {
+      const inHeaders = defs.filter((d) => d.isStatic && d.file.endsWith('.h'));
+      if (inHeaders.length === 1) return inHeaders[0];
+    }
+    return undefined;
+  }
+
+  /** The callee effects seen from one file. */
+  forFile(file: string): CalleeEffects {
+    return {
+      outcomes: (call: CallOp): readonly CalleeOutcome[] | undefined => {
+        const s = this.resolve(call.callee, file);
+        return s && s.outcomes.length > 0 ? s.outcomes : undefined;
+      },
+      nofail: (call: CallOp): readonly string[] | undefined => {
+        const s = this.resolve(call.callee, file);
+        return s?.nofail ? [s.name, ...s.nofail.via] : undefined;
+      },
+    };
+  }
+
+  /** Names of functions whose calls change their caller's state (they make callers worth analysing). */
+  effectfulNames(): string[] {
+    const names: string[] = [];
+    for (const [name, defs] of this.byName) if (defs.some((d) => d.outcomes.length > 0 || d.nofail)) names.push(name);
+    return names;
+  }
+
+  summaries(): FunctionSummary[] {
+    return [...this.byFile.values()].flat();
+  }
+}
+
+export interface TreeFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+export interface TreeAnalysis {
+  readonly index: SummaryIndex;
+  readonly files: ReadonlyMap<string, FileAnalysis>;
+  readonly rounds: number;
+}
+
+const MAX_ROUNDS = 6;
+
+/**
+ * Analyses a set of files with each other's summaries: round after round,
+ * re-analysing the files that call a function whose summary changed, until
+ * nothing changes. Returns the final analysis of every file.
+ */
+export function analyzeTree(ctx: AnalysisContext, parser: CParser, files: readonly TreeFile[]): TreeAnalysis {
+  const index = new SummaryIndex();
+  const results = new Map<string, FileAnalysis>();
+  let pattern = ctx.interesting;
+  let dirty = new Set(files.map((f) => f.path));
+  let rounds = 0;
+  while (dirty.size > 0 && rounds < MAX_ROUNDS) {
+    rounds++;
+    const changedNames = new Set<string>();
+    for (const file of files) {
+      if (!dirty.has(file.path) || !pattern.test(file.text)) continue;
+      const analysis = analyzeOne(ctx, parser, file, pattern, index);
+      results.set(file.path, analysis);
+      const summaries = analysis.functions.map((f) => summarize(f.flow, file.path, f.sites, nofailThroughCalls(f, index, file.path)));
+      const before = new Map(index.summaries().filter((s) => s.file === file.path).map((s) => [s.name, JSON.stringify(s)]));
+      if (index.setFile(file.path, summaries)) {
+        for (const s of summaries) if (before.get(s.name) !== JSON.stringify(s)) changedNames.add(s.name);
+        for (const name of before.keys()) if (!summaries.some((s) => s.name === name)) changedNames.add(name);
+      }
+    }
+    if (changedNames.size === 0) break;
+    // Callers of what changed are worth (re-)analysing, even if they mention nothing else.
+    const names = index.effectfulNames();
+    pattern = names.length > 0 ? new RegExp(`${ctx.interesting.source}|\\b(?:${names.map(escapeRe).join('|')})\\b`) : ctx.interesting;
+    const changed = new RegExp(`\\b(?:${[...changedNames].map(escapeRe).join('|')})\\s*\\(`);
+    dirty = new Set(files.filter((f) => changed.test(f.text)).map((f) => f.path));
+  }
+  return { index, files: results, rounds };
+}
+
+function analyzeOne(ctx: AnalysisContext, parser: CParser, file: TreeFile, pattern: RegExp, index: SummaryIndex): FileAnalysis {
+  const tree = parser.parse(file.text, undefined, interestingRanges(file.text, pattern));
+  try {
+    const ir = extractFile(tree.rootNode, file.text, { interesting: pattern });
+    return analyzeIR(ctx, ir, file.text, index.forFile(file.path));
+  } finally {
+    tree.dispose();
+  }
+}
+
+/** The callee chain to a __GFP_NOFAIL allocation, when a call of this function reaches one. */
+function nofailThroughCalls(f: FileAnalysis['functions'][number], index: SummaryIndex, file: string): string[] | undefined {
+  for (const node of f.flow.cfg.nodes) {
+    if (node.action.kind !== 'op' || node.action.op.kind !== 'call') continue;
+    const callee = index.resolve(node.action.op.callee, file);
+    if (callee?.nofail && callee.name !== f.fn.name) return [callee.name, ...callee.nofail.via].slice(0, 8);
+  }
+  return undefined;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Findings of a file's analysis, for callers that want only those. */
+export function treeFindings(t: TreeAnalysis, file: string): readonly FindingData[] {
+  return t.files.get(file)?.findings ?? [];
+}

@@ -1,0 +1,129 @@
+// Function summaries: what a function does to its caller's task state, per
+// path to its exit, computed from its own dataflow (which already applied its
+// callees' summaries). xfs_trans_alloc() enters NOFS with the cookie in a
+// struct field and returns 0 on that path; xfs_trans_commit() leaves it;
+// ext4_journal_start()'s scope exists on some paths only; a lock wrapper
+// returns with a lock held.
+
+import { B } from '../../shared/model/gfp-flags';
+import { hasAll } from '../../shared/model/known-bits';
+import type { SiteResult } from './analyze-file';
+import { cookieKey, type CalleeOutcome, type FunctionFlow, type ReturnKind } from './dataflow';
+import type { State } from './state';
+
+/** Task flags a summary tracks across calls. */
+const SCOPE_FLAGS = ['PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO', 'PF_MEMALLOC', 'PF_MEMALLOC_PIN', 'PF_MEMALLOC_NORECLAIM'];
+
+export interface FunctionSummary {
+  readonly name: string;
+  readonly file: string;
+  readonly isStatic: boolean;
+  /** Distinct effects on return, one per kind of path; empty when the function changes nothing. */
+  readonly outcomes: readonly CalleeOutcome[];
+  /** Makes a __GFP_NOFAIL allocation (the callee chain when through calls). */
+  readonly nofail?: { readonly via: readonly string[] };
+  /** The function could not be followed: its effect is unknown (no outcomes are claimed). */
+  readonly unknown: boolean;
+}
+
+/** What `return X;` returns, as far as the path's facts tell. */
+export function returnKind(value: string | undefined, s: State): ReturnKind {
+  if (value === undefined) return 'unknown';
+  const v = value.replace(/^\((.*)\)$/, '$1').trim();
+  if (/^(?:0+[uUlL]*|NULL|false)$/.test(v)) return 'zero';
+  if (/^(?:-\s*E[A-Z0-9]+|-?\s*[1-9]\d*[uUlL]*|true)$/.test(v)) return 'nonzero';
+  if (/^(?:ERR_PTR|ERR_CAST)\s*\(/.test(v)) return 'err-ptr';
+  if (/^PTR_ERR\s*\(/.test(v)) return 'nonzero';
+  if (/^[A-Za-z_]\w*$/.test(v)) {
+    const isErr = s.conds.get(`IS_ERR(${v})`) ?? s.conds.get(`IS_ERR_OR_NULL(${v})`);
+    if (isErr !== undefined) return isErr ? 'err-ptr' : 'ptr';
+    const truth = s.conds.get(v) ?? s.conds.get(`${v} != 0`) ?? s.conds.get(`${v} < 0`);
+    if (truth !== undefined) return truth ? 'nonzero' : 'zero';
+  }
+  return 'unknown';
+}
+
+/** The outcome of one state at the exit, relative to the function's entry. */
+function outcomeOf(s: State, flow: FunctionFlow, returns: ReturnKind, params: readonly string[]): CalleeOutcome {
+  const enter: string[] = [];
+  const leave: string[] = [];
+  let enterKey: string | undefined;
+  let leaveKey: string | undefined;
+  for (const flag of SCOPE_FLAGS) {
+    const st = s.pf.get(flag);
+    if (!st || !st.by) continue;
+    if (st.v === 'set') {
+      const by = st.by;
+      let key: string | undefined;
+      if (by.kind === 'save' && by.saveId !== undefined) key = flow.escapedTo.get(by.saveId) ?? `<open in ${flow.fn.name}>`;
+      else if (by.kind === 'callee') key = [...s.cookies].find(([, c]) => c.kind === 'cookie' && c.saveId === -1 && c.flags.includes(flag))?.[0];
+      else if (by.kind === 'direct') key = '<direct>';
+      if (key === undefined) continue;
+      enter.push(flag);
+      enterKey ??= homeFor(key, params);
+    } else if (st.v === 'clear' && st.by.kind === 'restore' && st.by.home) {
+      leave.push(flag);
+      leaveKey ??= homeFor(st.by.home, params);
+    }
+  }
+  // Locks held at the exit were taken here for the caller; the lock text is
+  // rewritten over the parameters so that the caller can substitute its arguments.
+  const held = s.held.filter((h) => h.guardBlock === undefined);
+  const acquire = held.length > 0 ? { kind: held[held.length - 1].kind, lock: overParams(held[held.length - 1].lock, params) } : undefined;
+  return {
+    ...(enter.length > 0 ? { enter: { flags: enter, key: enterKey! } } : {}),
+    ...(leave.length > 0 ? { leave: { flags: leave, key: leaveKey! } } : {}),
+    ...(acquire ? { acquire } : {}),
+    returns,
+  };
+}
+
+/** A cookie key of the callee as a home the caller can map: fields stay, parameters become `param:N`. */
+function homeFor(key: string, params: readonly string[]): string {
+  if (key.startsWith('field:') || key.startsWith('param:') || key === 'return' || key.startsWith('<')) return key;
+  const i = params.indexOf(cookieKey(key));
+  return i >= 0 ? `param:${i}` : key;
+}
+
+function overParams(text: string, params: readonly string[]): string {
+  let out = text;
+  params.forEach((p, i) => {
+    out = out.replace(new RegExp(`\\b${p}\\b`, 'g'), `param:${i}`);
+  });
+  return out;
+}
+
+export function summarize(flow: FunctionFlow, file: string, sites: readonly SiteResult[], nofailVia?: readonly string[]): FunctionSummary {
+  const fn = flow.fn;
+  const base = { name: fn.name, file, isStatic: fn.isStatic };
+  const directNofail = sites.some((s) => hasAll(s.evaluation.requested, B.NOFAIL) === 'yes');
+  const nofail = directNofail ? { via: [] } : nofailVia ? { via: nofailVia } : undefined;
+  if (flow.overflow) return { ...base, outcomes: [], unknown: true, ...(nofail ? { nofail } : {}) };
+  const seen = new Map<string, CalleeOutcome>();
+  let unknown = false;
+  const add = (s: State, returns: ReturnKind) => {
+    if (s.unknown) {
+      unknown = true;
+      return;
+    }
+    const o = outcomeOf(s, flow, returns, fn.params);
+    seen.set(JSON.stringify(o), o);
+  };
+  const valued = flow.cfg.nodes.some((n) => n.action.kind === 'return' && n.action.value !== undefined);
+  if (valued) {
+    // A `return X` does not change the state, so the states arriving at it are
+    // the states on return, and X tells the caller which path it was.
+    for (const node of flow.cfg.nodes) {
+      if (node.action.kind !== 'return') continue;
+      const value = node.action.value;
+      for (const s of flow.inStates[node.id]) add(s, returnKind(value, s));
+    }
+  } else {
+    // A void function: the exit's own states, whatever way they got there.
+    for (const s of flow.inStates[flow.cfg.exit]) add(s, 'unknown');
+  }
+  const outcomes = [...seen.values()];
+  // A function that changes nothing on every path needs no outcomes at all.
+  const effectful = outcomes.some((o) => o.enter || o.leave || o.acquire || o.release);
+  return { ...base, outcomes: unknown ? [] : effectful ? outcomes : [], unknown, ...(nofail ? { nofail } : {}) };
+}

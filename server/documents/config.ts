@@ -1,0 +1,118 @@
+// What a document is analysed with: its validated settings (read per
+// resource), the kernel version and masks (from the tree around the file when
+// the version is "auto"), the analysis context and the parser. Contexts and
+// parsers are shared by every document with the same inputs.
+
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateSettings, type Settings } from '../../shared/settings';
+import { formatVersion, parseVersion } from '../../shared/model/version';
+import { AnalysisContext } from '../analysis/context';
+import { chooseVersion, findKernelTree, type KernelTree } from '../kernel-tree';
+import type { BackendChoice, CParser } from '../syntax/backend';
+import { createParser } from '../syntax/parser';
+
+export interface DocumentConfig {
+  readonly settings: Settings;
+  readonly context: AnalysisContext;
+  /** Changes whenever the context would analyse differently (function cache key). */
+  readonly contextKey: string;
+  readonly parser: CParser;
+  /** "kernel 6.12 (Makefile of /src/linux (6.12.117))", for hovers and logs. */
+  readonly kernel: string;
+}
+
+export interface ConfigSource {
+  /** The raw `gfp-lens` section for a resource (workspace/configuration), or undefined. */
+  read(uri: string): Promise<unknown>;
+  /** Problems with a resource's settings, reported once per distinct message. */
+  report(problems: readonly string[]): void;
+}
+
+export class ConfigProvider {
+  private readonly perUri = new Map<string, Promise<DocumentConfig>>();
+  private readonly contexts = new Map<string, AnalysisContext>();
+  private readonly parsers = new Map<BackendChoice, Promise<CParser>>();
+  private readonly trees = new Map<string, KernelTree | undefined>();
+
+  constructor(private readonly source: ConfigSource) {}
+
+  config(uri: string): Promise<DocumentConfig> {
+    let p = this.perUri.get(uri);
+    if (!p) {
+      p = this.build(uri);
+      this.perUri.set(uri, p);
+      // A failed read is retried next time rather than cached.
+      p.catch(() => this.perUri.delete(uri));
+    }
+    return p;
+  }
+
+  /** Settings changed: re-read on next use (parsers and kernel trees stay). */
+  reset(): void {
+    this.perUri.clear();
+    this.contexts.clear();
+  }
+
+  forget(uri: string): void {
+    this.perUri.delete(uri);
+  }
+
+  dispose(): void {
+    for (const p of this.parsers.values()) p.then((x) => x.dispose(), () => undefined);
+    this.parsers.clear();
+  }
+
+  private async build(uri: string): Promise<DocumentConfig> {
+    let raw: unknown;
+    try {
+      raw = await this.source.read(uri);
+    } catch {
+      raw = undefined; // A client without configuration support: defaults.
+    }
+    const { settings, problems } = validateSettings(raw);
+    if (problems.length > 0) this.source.report(problems);
+    const tree = settings.kernelVersion === 'auto' ? this.kernelTree(uri) : undefined;
+    const choice = chooseVersion(settings.kernelVersion === 'auto' ? undefined : parseVersion(settings.kernelVersion), tree);
+    const treeMasks = choice.tree?.gfpHeader && settings.kernelVersion === 'auto' ? { masks: choice.tree.gfpHeader.masks, path: choice.tree.gfpHeader.path } : undefined;
+    const contextKey = JSON.stringify({
+      v: formatVersion(choice.version),
+      masks: treeMasks?.path ?? null,
+      a: settings.extraAllocators,
+      t: settings.extraTransactions,
+    });
+    let context = this.contexts.get(contextKey);
+    if (!context) {
+      context = new AnalysisContext(choice.version, {
+        extraAllocators: settings.extraAllocators,
+        extraTransactions: settings.extraTransactions,
+        ...(treeMasks ? { treeMasks } : {}),
+      });
+      this.contexts.set(contextKey, context);
+    }
+    const parser = await this.parser(settings.parserBackend);
+    return { settings, context, contextKey, parser, kernel: `kernel ${formatVersion(choice.version)} (${choice.source})` };
+  }
+
+  private parser(choice: BackendChoice): Promise<CParser> {
+    let p = this.parsers.get(choice);
+    if (!p) {
+      p = createParser(choice);
+      this.parsers.set(choice, p);
+    }
+    return p;
+  }
+
+  /** The kernel tree around a file: URI (cached per directory). */
+  private kernelTree(uri: string): KernelTree | undefined {
+    if (!uri.startsWith('file:')) return undefined;
+    let dir: string;
+    try {
+      dir = path.dirname(fileURLToPath(uri));
+    } catch {
+      return undefined;
+    }
+    if (!this.trees.has(dir)) this.trees.set(dir, findKernelTree(dir));
+    return this.trees.get(dir);
+  }
+}

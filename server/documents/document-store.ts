@@ -1,0 +1,217 @@
+// The open C documents: text, syntax tree and one memoised analysis per
+// (uri, version, configuration). Every content change is applied on its own,
+// against the text before it, as one tree.edit(); the next analysis reparses
+// from the edited tree, so a burst of changes costs one incremental parse.
+// A newer version supersedes an analysis still running (it stops at its next
+// checkpoint), and callers never see results for a version that is gone.
+//
+// No LSP types beyond the document model: features/ turn results into LSP.
+
+import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import type { CParser, Point, SyntaxTree, TextEdit } from '../syntax/backend';
+import { FunctionCache, type IncrementalAnalysis } from '../analysis/incremental';
+import type { DocumentConfig } from './config';
+
+/** The analysis of one document version, or why there is none. */
+export interface DocumentAnalysis {
+  readonly uri: string;
+  readonly version: number;
+  readonly document: TextDocument;
+  readonly config: DocumentConfig;
+  /** Absent when the file is not analysed (`skipped` says why). */
+  readonly result?: IncrementalAnalysis;
+  readonly skipped?: string;
+  /** Whether the tree has syntax errors (ERROR or MISSING nodes). */
+  readonly hasSyntaxErrors: boolean;
+}
+
+/** Thrown (and caught inside) when a newer version or a close makes work stale. */
+export class StaleError extends Error {
+  constructor() {
+    super('superseded');
+  }
+}
+
+interface Entry {
+  document: TextDocument;
+  tree?: SyntaxTree;
+  /** The parser that made `tree`; another backend means a fresh parse. */
+  parser?: CParser;
+  /** Edits recorded on `tree` since it was last parsed. */
+  dirty: boolean;
+  cache: FunctionCache;
+  memo?: { version: number; generation: number; promise: Promise<DocumentAnalysis | undefined> };
+  closed: boolean;
+}
+
+export interface StoreEnvironment {
+  /** The configuration (settings, context, parser) for a document. */
+  config(uri: string): Promise<DocumentConfig>;
+}
+
+export class DocumentStore {
+  private readonly entries = new Map<string, Entry>();
+  /** Bumped when settings change: every memo becomes stale. */
+  private generation = 0;
+
+  constructor(private readonly env: StoreEnvironment) {}
+
+  open(uri: string, languageId: string, version: number, text: string): void {
+    this.close(uri);
+    this.entries.set(uri, { document: TextDocument.create(uri, languageId, version, text), dirty: false, cache: new FunctionCache(), closed: false });
+  }
+
+  /** Applies the changes of one didChange, each against the text before it. */
+  change(uri: string, version: number, changes: readonly TextDocumentContentChangeEvent[]): void {
+    const e = this.entries.get(uri);
+    if (!e) return;
+    let doc = e.document;
+    for (const change of changes) {
+      if ('range' in change && change.range) {
+        if (e.tree) {
+          const start = doc.offsetAt(change.range.start);
+          const oldEnd = Math.max(start, doc.offsetAt(change.range.end));
+          const startPosition = toPoint(doc.positionAt(start));
+          const edit: TextEdit = {
+            startIndex: start,
+            oldEndIndex: oldEnd,
+            newEndIndex: start + change.text.length,
+            startPosition,
+            oldEndPosition: toPoint(doc.positionAt(oldEnd)),
+            newEndPosition: endPoint(startPosition, change.text),
+          };
+          e.tree.edit(edit);
+          e.dirty = true;
+        }
+      } else if (e.tree) {
+        // A full-text change: nothing of the old tree lines up any more.
+        e.tree.dispose();
+        e.tree = undefined;
+        e.dirty = false;
+      }
+      doc = TextDocument.update(doc, [change], version);
+    }
+    e.document = TextDocument.update(doc, [], version);
+  }
+
+  close(uri: string): void {
+    const e = this.entries.get(uri);
+    if (!e) return;
+    e.closed = true;
+    e.tree?.dispose();
+    e.tree = undefined;
+    e.cache.clear();
+    this.entries.delete(uri);
+  }
+
+  get(uri: string): TextDocument | undefined {
+    return this.entries.get(uri)?.document;
+  }
+
+  uris(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Settings changed: re-analyse everything from scratch on next request. */
+  invalidate(): void {
+    this.generation++;
+    for (const e of this.entries.values()) {
+      e.memo = undefined;
+      e.cache.clear();
+    }
+  }
+
+  /**
+   * The analysis of the document's current version (memoised), or undefined
+   * when the document is closed or has moved on before it finished.
+   */
+  analysis(uri: string): Promise<DocumentAnalysis | undefined> {
+    const e = this.entries.get(uri);
+    if (!e) return Promise.resolve(undefined);
+    const version = e.document.version;
+    if (e.memo && e.memo.version === version && e.memo.generation === this.generation) return e.memo.promise;
+    const generation = this.generation;
+    const promise = this.run(e, version, generation).catch((err: unknown) => {
+      if (err instanceof StaleError) return undefined;
+      throw err;
+    });
+    e.memo = { version, generation, promise };
+    return promise;
+  }
+
+  /** The analysis if it is for `version` exactly (code actions are tied to one). */
+  async analysisAt(uri: string, version: number | undefined): Promise<DocumentAnalysis | undefined> {
+    const a = await this.analysis(uri);
+    if (!a || (version !== undefined && a.version !== version)) return undefined;
+    return a;
+  }
+
+  private async run(e: Entry, version: number, generation: number): Promise<DocumentAnalysis> {
+    const check = (): void => {
+      if (e.closed || e.document.version !== version || this.generation !== generation) throw new StaleError();
+    };
+    const config = await this.env.config(e.document.uri);
+    // Let pending notifications (more edits of an edit storm) arrive first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    check();
+    const document = e.document;
+    const text = document.getText();
+    const base = { uri: document.uri, version, document, config };
+    if (text.length > config.settings.maxFileSize) {
+      this.dropTree(e);
+      return { ...base, skipped: `larger than gfp-lens.maxFileSize (${text.length} > ${config.settings.maxFileSize} characters)`, hasSyntaxErrors: false };
+    }
+    if (text.includes('\u0000')) {
+      this.dropTree(e);
+      return { ...base, skipped: 'binary content (NUL characters)', hasSyntaxErrors: false };
+    }
+    const tree = this.parse(e, config.parser, text);
+    const root = tree.rootNode;
+    const hasSyntaxErrors = root.hasError;
+    if (!config.context.interesting.test(text)) {
+      return { ...base, result: { ir: { functions: [], threadFunctions: new Set() }, functions: [], sites: [], findings: [], analysed: 0 }, hasSyntaxErrors };
+    }
+    const result = await e.cache.analyze(config.context, config.contextKey, root, text, async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      check();
+    });
+    check();
+    return { ...base, result, hasSyntaxErrors };
+  }
+
+  private parse(e: Entry, parser: CParser, text: string): SyntaxTree {
+    if (e.tree && e.parser === parser && !e.dirty) return e.tree;
+    const old = e.tree && e.parser === parser ? e.tree : undefined;
+    if (e.tree && !old) this.dropTree(e);
+    const tree = parser.parse(text, old);
+    old?.dispose();
+    e.tree = tree;
+    e.parser = parser;
+    e.dirty = false;
+    return tree;
+  }
+
+  private dropTree(e: Entry): void {
+    e.tree?.dispose();
+    e.tree = undefined;
+    e.dirty = false;
+  }
+
+  /** Test hook: the current tree of a document (parsed up to its last analysis). */
+  treeOf(uri: string): SyntaxTree | undefined {
+    return this.entries.get(uri)?.tree;
+  }
+}
+
+function toPoint(p: { line: number; character: number }): Point {
+  return { row: p.line, column: p.character };
+}
+
+/** Where inserted text ends, from where it starts: rows and UTF-16 columns. */
+export function endPoint(start: Point, text: string): Point {
+  const nl = text.lastIndexOf('\n');
+  if (nl < 0) return { row: start.row, column: start.column + text.length };
+  let rows = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) rows++;
+  return { row: start.row + rows, column: text.length - nl - 1 };
+}
