@@ -10,6 +10,8 @@ import {
   DidChangeConfigurationNotification,
   DocumentDiagnosticReportKind,
   LSPErrorCodes,
+  MessageType,
+  ShowMessageNotification,
   ResponseError,
   TextDocumentSyncKind,
   type Connection,
@@ -50,7 +52,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       for (const p of problems) {
         if (reported.has(p)) continue;
         reported.add(p);
-        connection.window.showWarningMessage(`gfp-lens: ${p}`);
+        // A notification, not a request: nothing for the user to answer.
+        void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `gfp-lens: ${p}` });
       }
     },
   });

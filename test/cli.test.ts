@@ -205,3 +205,14 @@ test('docs/rules.md has a section for every finding code', () => {
   const doc = fs.readFileSync(path.join(repo, 'docs', 'rules.md'), 'utf8');
   for (const r of FINDING_RULES) assert.match(doc, new RegExp(`^## ${r.code}$`, 'm'), r.code);
 });
+
+test('--interprocedural applies summaries across the checked files', () => {
+  const tree = path.join(repo, 'test', 'fixtures', 'trees', 'field-cookie');
+  const plain = JSON.parse(run(['check', '--format', 'json', tree]).stdout);
+  const inter = JSON.parse(run(['check', '--format', 'json', '--interprocedural', tree]).stdout);
+  const codes = (doc: { findings: Array<{ code: string; line: number }> }) => doc.findings.map((f) => `${f.code}@${f.line}`).sort();
+  // Alone, user.c's GFP_NOFS has no scope; with trans.c's summaries, the transaction start entered one.
+  assert.ok(codes(plain).includes('gfp/nofs-outside-scope@14'), JSON.stringify(codes(plain)));
+  assert.ok(codes(inter).includes('gfp/redundant-nofs@14'), JSON.stringify(codes(inter)));
+  assert.ok(!codes(inter).includes('gfp/nofs-outside-scope@14'));
+});

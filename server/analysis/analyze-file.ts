@@ -94,7 +94,7 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
  * allocation, made inside a no-reclaim scope (PF_MEMALLOC, or 6.9-6.11's
  * PF_MEMALLOC_NORECLAIM), the concern that got PF_MEMALLOC_NORECLAIM reverted.
  */
-function nofailThroughCalls(flow: FunctionFlow, callees: CalleeEffects): FindingData[] {
+export function nofailThroughCalls(flow: FunctionFlow, callees: CalleeEffects): FindingData[] {
   const out: FindingData[] = [];
   if (flow.overflow) return out;
   for (const node of flow.cfg.nodes) {

@@ -654,7 +654,10 @@ export class FunctionInterpreter {
         return { ...s, held: [...s.held.slice(0, i), ...s.held.slice(i + 1)] };
       }
     }
-    return s; // Released a lock the caller took: nothing held here to drop.
+    // Released a lock the caller took (an unlock wrapper): remembered for the summary.
+    const released = s.released ?? [];
+    if (released.length >= MAX_DEPTH || released.some((r) => r.kind === kind && r.lock === lock)) return s;
+    return { ...s, released: [...released, { kind, lock }] };
   }
 
   // ---- assignments --------------------------------------------------------

@@ -9,12 +9,21 @@
 // callee summaries in use are part of the key too. The semantics are exactly
 // analyzeIR()'s: the same analyzeFlow(), site collection and scope findings run
 // on the same IR (a test compares both on every fixture).
+//
+// Calls between the document's own functions use their summaries
+// (summary.ts), as the checker does for a file: the analysis repeats until no
+// summary changes, starting from the summaries of the previous version, so an
+// edit that changes no summary costs one round. A function's key includes the
+// summaries of the functions it calls, so it is re-analysed exactly when its
+// text or a callee's summary changed.
 
 import type { FindingData } from '../../shared/evaluate';
 import type { SyntaxNode } from '../syntax/backend';
 import { extractFile } from '../syntax/extract';
 import type { FileIR, FunctionIR, Span } from '../syntax/ir';
-import { collectSites, LineIndex, type FunctionResult, type SiteResult } from './analyze-file';
+import { collectSites, LineIndex, nofailThroughCalls as nofailFindings, type FunctionResult, type SiteResult } from './analyze-file';
+import { nofailThroughCalls, patternWith, SummaryIndex } from './summary-index';
+import { summarize, type FunctionSummary } from './summary';
 import type { AnalysisContext } from './context';
 import { analyzeFlow, type CalleeEffects, type FunctionFlow } from './dataflow';
 import { scopeFindings } from './scope-findings';
@@ -45,7 +54,21 @@ export interface IncrementalAnalysis {
 interface CachedFunction {
   readonly rel: FunctionResult;
   readonly findings: readonly FindingData[];
+  /** What the function does to its callers (position-free). */
+  readonly summary: FunctionSummary;
 }
+
+interface Round {
+  readonly ir: FileIR;
+  readonly functions: FunctionAnalysis[];
+  readonly summaries: FunctionSummary[];
+  readonly analysed: number;
+}
+
+/** The analysis rounds until summaries settle, as in analyzeTree(). */
+const MAX_ROUNDS = 6;
+/** The document's own name in the summary index (one file). */
+const SELF = '';
 
 /** Called between functions: throws (or rejects) to abandon stale work. */
 export type Checkpoint = () => void | Promise<void>;
@@ -65,17 +88,54 @@ export class FunctionCache {
    * Analyses `root`/`text`, reusing cached functions. `contextKey` must change
    * whenever `ctx` or `callees` would give different results.
    */
-  async analyze(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, checkpoint?: Checkpoint, callees?: CalleeEffects): Promise<IncrementalAnalysis> {
-    const ir = extractFile(root, text, { interesting: ctx.interesting });
+  async analyze(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, checkpoint?: Checkpoint): Promise<IncrementalAnalysis> {
+    if (this.summaryKey !== contextKey) {
+      this.summaries = [];
+      this.summaryKey = contextKey;
+    }
+    let analysed = 0;
+    let round: Round | undefined;
+    for (let i = 0; i < MAX_ROUNDS; i++) {
+      const index = new SummaryIndex();
+      index.setFile(SELF, this.summaries);
+      round = await this.round(ctx, contextKey, root, text, index, checkpoint);
+      analysed += round.analysed;
+      const same = JSON.stringify(round.summaries) === JSON.stringify(this.summaries);
+      this.summaries = round.summaries;
+      if (same) break;
+    }
+    const r = round!;
+    const sites = r.functions.flatMap((f) => f.sites).sort((a, b) => a.call.span.start - b.call.span.start);
+    const all = r.functions.flatMap((f) => f.findings);
+    all.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
+    return { ir: r.ir, functions: r.functions, sites, findings: dedupe(all), analysed };
+  }
+
+  private summaries: FunctionSummary[] = [];
+  private summaryKey = '';
+
+  /** One pass over the functions with the given summaries of this document's functions. */
+  private async round(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, index: SummaryIndex, checkpoint?: Checkpoint): Promise<Round> {
+    const pattern = patternWith(ctx, index);
+    const ir = extractFile(root, text, { interesting: pattern });
     const lines = new LineIndex(text);
+    const callees = index.forFile(SELF);
     const next = new Map<string, CachedFunction>();
     const functions: FunctionAnalysis[] = [];
+    const summaries: FunctionSummary[] = [];
     let analysed = 0;
     let sinceYield = Date.now();
     for (const fn of ir.functions) {
       const base = fn.span.start;
       const thread = ir.threadFunctions.has(fn.name);
-      const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${lines.line(base)}\u0000${text.slice(fn.span.start, fn.span.end)}`;
+      const body = text.slice(fn.span.start, fn.span.end);
+      // The summaries this function's calls see: part of what it depends on.
+      const used: string[] = [];
+      for (const name of new Set(body.match(/\b[A-Za-z_]\w*(?=\s*\()/g) ?? [])) {
+        const s = index.resolve(name, SELF);
+        if (s) used.push(`${name}=${JSON.stringify([s.outcomes, s.nofail ?? null, s.unknown])}`);
+      }
+      const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${lines.line(base)}\u0000${used.join(';')}\u0000${body}`;
       let entry = next.get(key) ?? this.entries.get(key);
       if (!entry) {
         // Yield to the event loop every ~10 ms of work, so that other documents
@@ -84,17 +144,17 @@ export class FunctionCache {
           await checkpoint();
           sinceYield = Date.now();
         }
-        entry = analyseRelative(ctx, fn, base, thread, lines, callees);
+        entry = analyseRelative(ctx, fn, base, thread, lines, callees, index);
         analysed++;
       }
       next.set(key, entry);
       functions.push(absolute(fn, entry, base));
+      summaries.push(entry.summary);
     }
+    for (const [k, v] of next) this.entries.set(k, v);
+    // Keep only what the latest round used (a previous round's entries are stale).
     this.entries = next;
-    const sites = functions.flatMap((f) => f.sites).sort((a, b) => a.call.span.start - b.call.span.start);
-    const all = functions.flatMap((f) => f.findings);
-    all.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
-    return { ir, functions, sites, findings: dedupe(all), analysed };
+    return { ir, functions, summaries, analysed };
   }
 
   clear(): void {
@@ -102,7 +162,7 @@ export class FunctionCache {
   }
 }
 
-function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thread: boolean, lines: LineIndex, callees?: CalleeEffects): CachedFunction {
+function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thread: boolean, lines: LineIndex, callees: CalleeEffects, index: SummaryIndex): CachedFunction {
   // Exactly the per-function step of analyzeIR(), on the function shifted to
   // start at offset 0; messages get document lines through the base.
   const relFn = shift(fn, -base);
@@ -111,7 +171,9 @@ function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thr
   const findings: FindingData[] = [];
   for (const site of sites) findings.push(...site.evaluation.findings);
   findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o + base), { threadFunction: thread }));
-  return { rel: { fn: relFn, flow, sites }, findings };
+  if (callees.nofail) findings.push(...nofailFindings(flow, callees));
+  const rel: FunctionResult = { fn: relFn, flow, sites };
+  return { rel, findings, summary: summarize(flow, SELF, sites, nofailThroughCalls(rel, index, SELF)) };
 }
 
 function absolute(fn: FunctionIR, entry: CachedFunction, base: number): FunctionAnalysis {

@@ -83,6 +83,8 @@ export interface State {
   /** Save ids still open on this path, oldest first. */
   readonly open: readonly number[];
   readonly held: readonly Held[];
+  /** Locks released here that this function did not take: the caller held them (an unlock wrapper). */
+  readonly released?: ReadonlyArray<{ readonly kind: Held['kind']; readonly lock: string }>;
   readonly trans: readonly OpenTransaction[];
   readonly conds: ReadonlyMap<string, boolean>;
   /** Something this path went through could not be followed (an opaque ERROR region, a lost goto). */
@@ -156,6 +158,7 @@ function computeTaskKey(s: State): string {
   }
   parts.push('|', s.open.join(','), '|');
   for (const h of s.held) parts.push(`${h.kind}:${h.lock}@${spanKey(h.span)}`);
+  for (const r of s.released ?? []) parts.push(`-${r.kind}:${r.lock}`);
   parts.push('|');
   for (const t of s.trans) parts.push(`${t.name}@${spanKey(t.span)}`);
   parts.push(s.unknown ? '|?' : '|');

@@ -67,16 +67,37 @@ export class SummaryIndex {
     };
   }
 
-  /** Names of functions whose calls change their caller's state (they make callers worth analysing). */
+  /**
+   * Names of functions whose calls change their caller's state, and so make
+   * callers worth analysing. A __GFP_NOFAIL allocation counts up to two calls
+   * away (what a no-reclaim scope can be checked through): further up, almost
+   * every kernel function reaches one, and following them all would re-analyse
+   * the tree in waves.
+   */
   effectfulNames(): string[] {
     const names: string[] = [];
-    for (const [name, defs] of this.byName) if (defs.some((d) => d.outcomes.length > 0 || d.nofail)) names.push(name);
+    for (const [name, defs] of this.byName) if (defs.some((d) => d.outcomes.length > 0 || (d.nofail && d.nofail.via.length < 2))) names.push(name);
     return names;
   }
 
   summaries(): FunctionSummary[] {
     return [...this.byFile.values()].flat();
   }
+}
+
+/** The lowering pattern given the summaries: the model's words and every function with an effect. */
+export function patternWith(ctx: AnalysisContext, index: SummaryIndex): RegExp {
+  const names = index.effectfulNames();
+  return names.length > 0 ? new RegExp(`${ctx.interesting.source}|\\b(?:${names.map(escapeRe).join('|')})\\b`) : ctx.interesting;
+}
+
+/** Builds an index from summaries sent by other threads. */
+export function indexOf(summaries: readonly FunctionSummary[]): SummaryIndex {
+  const index = new SummaryIndex();
+  const byFile = new Map<string, FunctionSummary[]>();
+  for (const s of summaries) byFile.set(s.file, [...(byFile.get(s.file) ?? []), s]);
+  for (const [file, list] of byFile) index.setFile(file, list);
+  return index;
 }
 
 export interface TreeFile {
@@ -119,8 +140,7 @@ export function analyzeTree(ctx: AnalysisContext, parser: CParser, files: readon
     }
     if (changedNames.size === 0) break;
     // Callers of what changed are worth (re-)analysing, even if they mention nothing else.
-    const names = index.effectfulNames();
-    pattern = names.length > 0 ? new RegExp(`${ctx.interesting.source}|\\b(?:${names.map(escapeRe).join('|')})\\b`) : ctx.interesting;
+    pattern = patternWith(ctx, index);
     const changed = new RegExp(`\\b(?:${[...changedNames].map(escapeRe).join('|')})\\s*\\(`);
     dirty = new Set(files.filter((f) => changed.test(f.text)).map((f) => f.path));
   }
@@ -138,7 +158,7 @@ function analyzeOne(ctx: AnalysisContext, parser: CParser, file: TreeFile, patte
 }
 
 /** The callee chain to a __GFP_NOFAIL allocation, when a call of this function reaches one. */
-function nofailThroughCalls(f: FileAnalysis['functions'][number], index: SummaryIndex, file: string): string[] | undefined {
+export function nofailThroughCalls(f: FileAnalysis['functions'][number], index: SummaryIndex, file: string): string[] | undefined {
   for (const node of f.flow.cfg.nodes) {
     if (node.action.kind !== 'op' || node.action.op.kind !== 'call') continue;
     const callee = index.resolve(node.action.op.callee, file);

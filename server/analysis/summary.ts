@@ -70,10 +70,13 @@ function outcomeOf(s: State, flow: FunctionFlow, returns: ReturnKind, params: re
   // rewritten over the parameters so that the caller can substitute its arguments.
   const held = s.held.filter((h) => h.guardBlock === undefined);
   const acquire = held.length > 0 ? { kind: held[held.length - 1].kind, lock: overParams(held[held.length - 1].lock, params) } : undefined;
+  const rel = s.released && s.released.length > 0 ? s.released[s.released.length - 1] : undefined;
+  const release = rel ? { kind: rel.kind, lock: overParams(rel.lock, params) } : undefined;
   return {
     ...(enter.length > 0 ? { enter: { flags: enter, key: enterKey! } } : {}),
     ...(leave.length > 0 ? { leave: { flags: leave, key: leaveKey! } } : {}),
     ...(acquire ? { acquire } : {}),
+    ...(release ? { release } : {}),
     returns,
   };
 }
@@ -122,7 +125,23 @@ export function summarize(flow: FunctionFlow, file: string, sites: readonly Site
     // A void function: the exit's own states, whatever way they got there.
     for (const s of flow.inStates[flow.cfg.exit]) add(s, 'unknown');
   }
-  const outcomes = [...seen.values()];
+  let outcomes = [...seen.values()];
+  // A lock held on some return paths only is a guess about the caller's state;
+  // a summary carries a held lock only when every path holds it, or when the
+  // function says so (`__acquires(...)`).
+  const declaresAcquire = fn.annotations.some((a) => a.startsWith('__acquires'));
+  if (!declaresAcquire) {
+    const locks = new Set(outcomes.map((o) => JSON.stringify(o.acquire ?? null)));
+    if (locks.size > 1 || locks.has('null')) outcomes = outcomes.map(({ acquire: _dropped, ...rest }) => rest);
+  }
+  // Likewise for an unlock wrapper: it releases the caller's lock on every path, or says so.
+  const declaresRelease = fn.annotations.some((a) => a.startsWith('__releases'));
+  if (!declaresRelease) {
+    const locks = new Set(outcomes.map((o) => JSON.stringify(o.release ?? null)));
+    if (locks.size > 1 || locks.has('null')) outcomes = outcomes.map(({ release: _dropped, ...rest }) => rest);
+  }
+  const distinct = new Map(outcomes.map((o) => [JSON.stringify(o), o]));
+  outcomes = [...distinct.values()];
   // A function that changes nothing on every path needs no outcomes at all.
   const effectful = outcomes.some((o) => o.enter || o.leave || o.acquire || o.release);
   return { ...base, outcomes: unknown ? [] : effectful ? outcomes : [], unknown, ...(nofail ? { nofail } : {}) };

@@ -4,7 +4,10 @@
 import * as fs from 'node:fs';
 import type { FindingData } from '../../shared/evaluate';
 import { AnalysisContext } from '../analysis/context';
-import { analyzeText, LineIndex } from '../analysis/analyze-file';
+import { analyzeIR, LineIndex } from '../analysis/analyze-file';
+import { nofailThroughCalls, type SummaryIndex } from '../analysis/summary-index';
+import { summarize, type FunctionSummary } from '../analysis/summary';
+import { extractFile } from '../syntax/extract';
 import type { CParser } from '../syntax/backend';
 import { interestingRanges } from '../syntax/ranges';
 
@@ -40,6 +43,10 @@ export interface FileResult {
   /** An I/O error (unreadable). */
   readonly error?: string;
   readonly bytes: number;
+  /** Summaries of this file's functions that change their callers' state. */
+  readonly summaries?: readonly FunctionSummary[];
+  /** A re-check round found nothing in this file that changed: the previous result stands. */
+  readonly unchanged?: boolean;
 }
 
 export interface CheckFileOptions {
@@ -69,15 +76,34 @@ export function readSource(file: string, maxBytes: number): { text: string } | {
   }
 }
 
-export function checkText(ctx: AnalysisContext, parser: CParser, text: string, options: Pick<CheckFileOptions, 'sites' | 'wholeFile'>): Omit<FileResult, 'bytes'> {
-  // Nothing to say about a file that mentions no allocator, GFP name or scope:
-  // skip the parse (the single most expensive step).
-  if (!ctx.interesting.test(text)) return { findings: [], ...(options.sites ? { sites: [] } : {}) };
+/** Summaries of the other files of the run, and the pattern of what is worth lowering given them. */
+export interface SummaryContext {
+  readonly index: SummaryIndex;
+  readonly pattern: RegExp;
+}
+
+export function checkText(
+  ctx: AnalysisContext,
+  parser: CParser,
+  text: string,
+  options: Pick<CheckFileOptions, 'sites' | 'wholeFile'>,
+  file = '',
+  summaries?: SummaryContext,
+): Omit<FileResult, 'bytes'> {
+  const pattern = summaries?.pattern ?? ctx.interesting;
+  // Nothing to say about a file that mentions no allocator, GFP name, scope or
+  // function with a summary: skip the parse (the single most expensive step).
+  if (!pattern.test(text)) return { findings: [], ...(options.sites ? { sites: [] } : {}) };
   // Parse only the top-level definitions that mention something the analysis
   // reads (ranges.ts); the rest would be lowered to nothing anyway.
-  const tree = options.wholeFile ? parser.parse(text) : parser.parse(text, undefined, interestingRanges(text, ctx.interesting));
+  const tree = options.wholeFile ? parser.parse(text) : parser.parse(text, undefined, interestingRanges(text, pattern));
   try {
-    const analysis = analyzeText(ctx, tree.rootNode, text);
+    const callees = summaries?.index.forFile(file);
+    const analysis = analyzeIR(ctx, extractFile(tree.rootNode, text, { interesting: pattern }), text, callees);
+    // What this file's functions do to their callers, for the next round (effectful ones only).
+    const fileSummaries = analysis.functions
+      .map((f) => summarize(f.flow, file, f.sites, summaries ? nofailThroughCalls(f, summaries.index, file) : undefined))
+      .filter((x) => x.outcomes.length > 0 || (x.nofail && x.nofail.via.length < 2));
     const lines = new LineIndex(text);
     const pos = (offset: number) => lines.position(offset);
     const findings = analysis.findings.map((f): FileFinding => {
@@ -97,7 +123,7 @@ export function checkText(ctx: AnalysisContext, parser: CParser, text: string, o
         }),
       };
     });
-    if (!options.sites) return { findings };
+    if (!options.sites) return { findings, summaries: fileSummaries };
     const sites = analysis.sites.map((s): FileSite => {
       const p = pos(s.call.calleeSpan.start);
       const e = s.evaluation;
@@ -115,15 +141,17 @@ export function checkText(ctx: AnalysisContext, parser: CParser, text: string, o
         atomic: e.atomic,
       };
     });
-    return { findings, sites };
+    return { findings, sites, summaries: fileSummaries };
   } finally {
     tree.dispose();
   }
 }
 
-export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, options: CheckFileOptions): FileResult {
+export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, options: CheckFileOptions, summaries?: SummaryContext, recheck?: RegExp): FileResult {
   const source = readSource(file, options.maxBytes);
   if ('error' in source) return { findings: [], error: source.error, bytes: 0 };
   if ('skipped' in source) return { findings: [], skipped: source.skipped, bytes: source.bytes };
-  return { ...checkText(ctx, parser, source.text, options), bytes: Buffer.byteLength(source.text) };
+  // A later round re-checks only the files that call a function whose summary changed.
+  if (recheck && !recheck.test(source.text)) return { findings: [], unchanged: true, bytes: 0 };
+  return { ...checkText(ctx, parser, source.text, options, file, summaries), bytes: Buffer.byteLength(source.text) };
 }

@@ -12,6 +12,9 @@ import { formatVersion, parseVersion, VersionError, type KernelVersion } from '.
 import { chooseVersion, findKernelTree } from '../kernel-tree';
 import type { BackendChoice } from '../syntax/backend';
 import { collectFiles, runPool, shard } from './check';
+import type { FileResult } from './check-file';
+import type { WorkerInit } from './worker';
+import type { FunctionSummary } from '../analysis/summary';
 import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile } from './formats';
 
 class UsageError extends Error {}
@@ -31,6 +34,8 @@ check options:
   --max-size BYTES           skip larger files (default 4194304)
   --file-timeout SECONDS     report and skip a file that takes longer (default 60)
   --whole-file               parse every file whole, not only the definitions that can matter
+  --interprocedural          apply function summaries across the checked files (experimental:
+                             rounds until summaries settle, at most 4; slow on large trees)
   -o, --out FILE             write the report to FILE instead of standard output
 
 explain options:
@@ -150,7 +155,7 @@ async function runCheck(args: readonly string[]): Promise<number> {
   const p = parseArgs(
     args,
     new Set(['format', 'kernel-version', 'jobs', 'shard', 'fail-on', 'backend', 'max-size', 'file-timeout', 'out']),
-    new Set(['sites', 'whole-file']),
+    new Set(['sites', 'whole-file', 'interprocedural']),
   );
   const format = last(p, 'format') ?? 'text';
   if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`--format must be text, json or sarif, not '${format}'`);
@@ -179,20 +184,13 @@ async function runCheck(args: readonly string[]): Promise<number> {
   const files = shardSpec ? shard(collected.files, shardSpec[0], shardSpec[1]) : collected.files;
   const progress = process.stderr.isTTY && files.length > 20;
   const started = Date.now();
-  const { results } = await runPool(
-    files.map((f) => f.abs),
-    {
-      jobs,
-      fileTimeoutMs: timeout * 1000,
-      init: {
-        backend,
-        version: formatVersion(choice.version),
-        ...(treeMasks ? { treeMasks: { masks: [...treeMasks.masks], path: treeMasks.path } } : {}),
-        options: { maxBytes, sites: p.flags.has('sites'), wholeFile: p.flags.has('whole-file') },
-      },
-      ...(progress ? { onProgress: (done: number, total: number) => process.stderr.write(`\rgfp-lens: ${done}/${total} files`) } : {}),
-    },
-  );
+  const baseInit = {
+    backend,
+    version: formatVersion(choice.version),
+    ...(treeMasks ? { treeMasks: { masks: [...treeMasks.masks], path: treeMasks.path } } : {}),
+    options: { maxBytes, sites: p.flags.has('sites'), wholeFile: p.flags.has('whole-file') },
+  };
+  const results = await checkInRounds(files.map((f) => f.abs), jobs, timeout, baseInit, progress, p.flags.has('interprocedural') ? MAX_ROUNDS : 1);
   if (progress) process.stderr.write('\r\x1b[K');
 
   const checked: CheckedFile[] = [];
@@ -227,6 +225,53 @@ async function runCheck(args: readonly string[]): Promise<number> {
   if (failOn === 'none') return 0;
   const threshold = SEVERITY_RANK[failOn];
   return checked.some((f) => f.findings.some((d) => SEVERITY_RANK[d.severity] >= threshold)) ? 1 : 0;
+}
+
+/** Rounds of summaries: later rounds re-check only callers of functions whose summary changed. */
+const MAX_ROUNDS = 4;
+
+/**
+ * Checks the files with each other's summaries. Round 1 analyses every file
+ * and collects what each function does to its callers; every later round hands
+ * the summaries to the workers and re-analyses only the files that call a
+ * function whose summary changed, until none does.
+ */
+async function checkInRounds(
+  files: readonly string[],
+  jobs: number,
+  timeout: number,
+  init: Omit<WorkerInit, 'summaries' | 'recheck'>,
+  progress: boolean,
+  maxRounds: number,
+): Promise<Array<FileResult | undefined>> {
+  const results: Array<FileResult | undefined> = new Array(files.length);
+  const byFile = new Map<string, readonly FunctionSummary[]>();
+  let recheck: string | undefined;
+  for (let round = 1; round <= maxRounds; round++) {
+    const summaries = [...byFile.values()].flat();
+    const { results: got } = await runPool(files, {
+      jobs,
+      fileTimeoutMs: timeout * 1000,
+      init: { ...init, summaries, ...(recheck !== undefined ? { recheck } : {}) },
+      ...(progress ? { onProgress: (done: number, total: number) => process.stderr.write(`\rgfp-lens: round ${round}: ${done}/${total} files`) } : {}),
+    });
+    const changed = new Set<string>();
+    got.forEach((r, i) => {
+      if (!r || r.unchanged) return;
+      results[i] = r;
+      const file = files[i];
+      const next = r.summaries ?? [];
+      const before = new Map((byFile.get(file) ?? []).map((s) => [s.name, JSON.stringify(s)]));
+      for (const s of next) if (before.get(s.name) !== JSON.stringify(s)) changed.add(s.name);
+      for (const name of before.keys()) if (!next.some((s) => s.name === name)) changed.add(name);
+      if (next.length > 0) byFile.set(file, next);
+      else byFile.delete(file);
+    });
+    if (process.env.GFP_LENS_DEBUG) process.stderr.write(`gfp-lens: round ${round}: ${got.filter((r) => r && !r.unchanged).length} files analysed, ${changed.size} summaries changed\n`);
+    if (changed.size === 0) break;
+    recheck = `\\b(?:${[...changed].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*\\(`;
+  }
+  return results;
 }
 
 function positiveInt(text: string, flag: string): number {

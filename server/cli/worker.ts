@@ -9,12 +9,18 @@ import { AnalysisContext } from '../analysis/context';
 import type { BackendChoice, CParser } from '../syntax/backend';
 import { createParser } from '../syntax/parser';
 import { checkFile, type CheckFileOptions } from './check-file';
+import { indexOf, patternWith } from '../analysis/summary-index';
+import type { FunctionSummary } from '../analysis/summary';
 
 export interface WorkerInit {
   readonly backend: BackendChoice;
   readonly version: string;
   readonly treeMasks?: { readonly masks: ReadonlyArray<[string, string]>; readonly path: string };
   readonly options: CheckFileOptions;
+  /** Summaries of every file's effectful functions, from the rounds so far. */
+  readonly summaries?: readonly FunctionSummary[];
+  /** In a later round: only files matching this pattern (calls of changed functions) are analysed again. */
+  readonly recheck?: string;
 }
 
 export type WorkerRequest = { readonly id: number; readonly file: string };
@@ -29,10 +35,13 @@ async function main(): Promise<void> {
     parentPort!.postMessage({ fatal: (e as Error).message });
     return;
   }
+  const index = indexOf(init.summaries ?? []);
+  const summaries = { index, pattern: patternWith(ctx, index) };
+  const recheck = init.recheck !== undefined ? new RegExp(init.recheck) : undefined;
   parentPort!.on('message', (req: WorkerRequest) => {
     let result;
     try {
-      result = checkFile(ctx, parser, req.file, init.options);
+      result = checkFile(ctx, parser, req.file, init.options, summaries, recheck);
     } catch (e) {
       // The analysis must never throw on weird code; if it does, say where, and go on.
       result = { findings: [], error: `internal error: ${(e as Error).stack ?? e}`, bytes: 0 };

@@ -90,7 +90,7 @@ function yn(t: Tri): string {
 }
 
 function consequences(c: EffectiveContext): string {
-  return `may sleep **${yn(c.mayBlock)}** · reclaim **${yn(c.directReclaim)}** · start IO **${yn(c.mayStartIo)}** · recurse into the fs **${yn(c.mayRecurseFs)}** · reserves ${describeReserves(c.reserves)} · may fail **${yn(c.mayFail)}** · warns on failure **${yn(c.warnsOnFailure)}**`;
+  return `may sleep **${yn(c.mayBlock)}** · reclaim **${yn(c.directReclaim)}** · start IO **${yn(c.mayStartIo)}** · recurse into the fs **${yn(c.mayRecurseFs)}** · ${describeReserves(c.reserves)} · may fail **${yn(c.mayFail)}** · warns on failure **${yn(c.warnsOnFailure)}**`;
 }
 
 function originText(o: ScopeOrigin, line: (o: number) => number): string {
@@ -171,7 +171,7 @@ export function flagMarkdown(model: GfpModel, name: string): string | undefined 
   const out: string[] = [];
   const same = x.canonical === name;
   out.push(`**\`${name}\`** = \`${x.hex}\`${same ? '' : ` (\`${x.canonical}\`)`} · kernel ${x.kernel}`);
-  out.push('', `may sleep **${yn(x.mayBlock)}** · reclaim **${yn(x.directReclaim)}** · start IO **${yn(x.mayStartIo)}** · recurse into the fs **${yn(x.mayRecurseFs)}** · reserves ${x.reserves} · may fail **${yn(x.mayFail)}** · warns **${yn(x.warnsOnFailure)}**`);
+  out.push('', `may sleep **${yn(x.mayBlock)}** · reclaim **${yn(x.directReclaim)}** · start IO **${yn(x.mayStartIo)}** · recurse into the fs **${yn(x.mayRecurseFs)}** · ${x.reserves} · may fail **${yn(x.mayFail)}** · warns **${yn(x.warnsOnFailure)}**`);
   if (x.bits.length > 0) {
     out.push('');
     for (const b of x.bits) out.push(`- \`${b.name}\`${b.hex ? ` ${b.hex}` : ''}: ${b.meaning}${b.config ? ` (${b.config})` : ''}`);

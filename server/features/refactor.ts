@@ -104,8 +104,10 @@ function around(text: string, l: Located, before: string | undefined, after: str
       edits.push({ span: { start: at, end: at }, text: before.split('\n').map((x) => `${ind}${x}\n`).join('') });
     }
     if (after !== undefined) {
-      if (!/^[ \t]*(\n|$)/.test(text.slice(s.span.end))) return undefined; // something follows on the line
-      edits.push({ span: { start: s.span.end, end: s.span.end }, text: after.split('\n').map((x) => `\n${ind}${x}`).join('') });
+      // Only a comment may follow on the line; the new lines go after it.
+      const eol = text.indexOf('\n', s.span.end) < 0 ? text.length : text.indexOf('\n', s.span.end);
+      if (!/^[ \t]*(?:\/\/.*|\/\*.*\*\/[ \t]*)?$/.test(text.slice(s.span.end, eol))) return undefined;
+      edits.push({ span: { start: eol, end: eol }, text: after.split('\n').map((x) => `\n${ind}${x}`).join('') });
     }
     return edits;
   }
@@ -316,7 +318,7 @@ export function nofsScopeRefactor(ctx: AnalysisContext, fa: FunctionAnalysis, si
   if (anchorStmt.stmt.kind === 'ops' && isDeclarationLine(text.slice(anchorStmt.stmt.span.start, anchorStmt.stmt.span.end))) return undefined;
   const why = tx
     ? `/* No reclaim recursion into the fs while the ${tx.def.fs} transaction is open. */`
-    : `/* No reclaim recursion into the fs while holding ${lockText}: reclaim may need it. */`;
+    : `/* No reclaim recursion into the fs while holding ${lockText!.replace(/^&/, '')}: reclaim may need it. */`;
   const before = around(text, anchorStmt, `${why}\n${save}`, undefined);
   if (!before) return undefined;
   edits.push(...before);
@@ -421,6 +423,13 @@ export function flagsSaveRestore(ctx: AnalysisContext, fa: FunctionAnalysis, wri
     if (/\breturn\b|\bgoto\b|\bbreak\b|\bcontinue\b/.test(t)) break;
   }
   if (!clear) return undefined;
+  // `set; one allocation; clear` would become a scope around a single call
+  // (scope/wraps-single-call): the mask, not a scope, should say that.
+  const between = block.body.slice(i + 1, block.body.indexOf(clear));
+  if (between.length === 1 && between[0].kind === 'ops') {
+    const calls = between[0].ops.filter((o): o is CallOp => o.kind === 'call');
+    if (calls.length === 1 && ctx.allocators.lookup(calls[0].callee)) return undefined;
+  }
   const name = freshName(fa, text, ['pflags', 'memalloc_flags', 'pf_cookie']);
   const decl = declareLocal(fa, text, `unsigned int ${name};`);
   if (!decl) return undefined;

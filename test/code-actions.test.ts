@@ -1,0 +1,282 @@
+// Invariant: every code action the server offers, on every fixture, keeps the
+// file parsing and keeps or tightens every allocation site's effective
+// context, and adds no scope/* finding. Each offered action is applied to the
+// fixture's text, the result re-analysed from scratch, and compared:
+//   (a) no new ERROR or MISSING node;
+//   (b) each site's effective masks: the sites a fix targets may only lose
+//       context bits (__GFP_IO, __GFP_FS, __GFP_DIRECT_RECLAIM); every other
+//       site keeps exactly its masks, or fewer bits;
+//   (c) no scope/* code occurs more often than before.
+// Also: the headline refactor's exact output on a gfs2-style function, and
+// that incremental per-function analysis equals whole-file analysis.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_SETTINGS } from '../shared/settings';
+import { B } from '../shared/model/gfp-flags';
+import { isExact } from '../shared/model/known-bits';
+import { parseVersion } from '../shared/model/version';
+import { AnalysisContext } from '../server/analysis/context';
+import type { SiteResult } from '../server/analysis/analyze-file';
+import { FunctionCache } from '../server/analysis/incremental';
+import { analyzeTree } from '../server/analysis/summary-index';
+import type { SyntaxNode, CParser } from '../server/syntax/backend';
+import { createParser } from '../server/syntax/parser';
+import { DocumentStore, type DocumentAnalysis } from '../server/documents/document-store';
+import type { DocumentConfig } from '../server/documents/config';
+import { plainActions, type PlainAction } from '../server/features/code-actions';
+import type { FixEdit } from '../shared/evaluate';
+import { parseFixture } from './fixture-format';
+import { FIXTURE_ROOT, fixtureFiles } from './fixture-files';
+
+let parser: CParser | undefined;
+async function getParser(): Promise<CParser> {
+  parser ??= await createParser('native');
+  return parser;
+}
+
+const contexts = new Map<string, AnalysisContext>();
+function contextFor(version: string): AnalysisContext {
+  let c = contexts.get(version);
+  if (!c) contexts.set(version, (c = new AnalysisContext(parseVersion(version))));
+  return c;
+}
+
+/** A document analysis as the server makes it, without a connection. */
+export async function analyseDocument(text: string, version = '6.12', uri = 'file:///fixture.c'): Promise<DocumentAnalysis> {
+  const p = await getParser();
+  const config: DocumentConfig = { settings: DEFAULT_SETTINGS, context: contextFor(version), contextKey: version, parser: p, kernel: `kernel ${version}` };
+  const store = new DocumentStore({ config: async () => config });
+  store.open(uri, 'c', 1, text);
+  const a = await store.analysis(uri);
+  assert.ok(a?.result, 'analysis');
+  return a;
+}
+
+function applyPlain(text: string, edits: readonly FixEdit[]): string {
+  const sorted = edits.map((e, i) => ({ e, i })).sort((x, y) => x.e.span.start - y.e.span.start || x.i - y.i);
+  let out = '';
+  let at = 0;
+  for (const { e } of sorted) {
+    assert.ok(e.span.start >= at, 'edits overlap');
+    out += text.slice(at, e.span.start) + e.text;
+    at = e.span.end;
+  }
+  return out + text.slice(at);
+}
+
+function errorNodes(root: SyntaxNode): number {
+  let n = 0;
+  const walk = (x: SyntaxNode): void => {
+    if (x.type === 'ERROR' || x.isMissing) n++;
+    if (!x.hasError && !x.isMissing) return;
+    for (let i = 0; i < x.childCount; i++) walk(x.child(i)!);
+  };
+  walk(root);
+  return n;
+}
+
+/** The file analysed afresh the way the server and the checker do (with its own functions' summaries). */
+function analyseFresh(text: string, version: string, p: CParser): { sites: readonly SiteResult[]; codes: Map<string, number>; errors: number } {
+  const tree = p.parse(text);
+  let errors: number;
+  try {
+    errors = errorNodes(tree.rootNode);
+  } finally {
+    tree.dispose();
+  }
+  const a = analyzeTree(contextFor(version), p, [{ path: 'f.c', text }]).files.get('f.c');
+  const codes = new Map<string, number>();
+  for (const f of a?.findings ?? []) codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
+  return { sites: a?.sites ?? [], codes, errors };
+}
+
+/** Sites keyed by callee and ordinal: edits never add or remove allocation calls. */
+function keyed(sites: readonly SiteResult[]): Map<string, SiteResult> {
+  const count = new Map<string, number>();
+  const out = new Map<string, SiteResult>();
+  for (const s of sites) {
+    const k = `${s.function}/${s.call.callee}`;
+    const i = count.get(k) ?? 0;
+    count.set(k, i + 1);
+    out.set(`${k}#${i}`, s);
+  }
+  return out;
+}
+
+const CONTEXT_BITS = B.IO | B.FS | B.DIRECT_RECLAIM;
+
+function masks(s: SiteResult): bigint[] | undefined {
+  if (s.input.contextUnknown || s.input.states.some((x) => x.unknown) || s.evaluation.variants.length === 0) return undefined;
+  if (!s.evaluation.variants.every((v) => isExact(v.context.effective))) return undefined;
+  return s.evaluation.variants.map((v) => v.context.effective.set);
+}
+
+function checkAction(text: string, version: string, p: CParser, action: PlainAction, before: ReturnType<typeof analyseFresh>): string[] {
+  const problems: string[] = [];
+  const after = analyseFresh(applyPlain(text, action.fix.edits), version, p);
+  const title = `"${action.fix.title}"`;
+  if (after.errors > before.errors) problems.push(`${title}: ${after.errors - before.errors} new syntax error node(s)`);
+  for (const [code, n] of after.codes) {
+    if (code.startsWith('scope/') && n > (before.codes.get(code) ?? 0)) problems.push(`${title}: ${code} ${before.codes.get(code) ?? 0} -> ${n}`);
+  }
+  const old = keyed(before.sites);
+  const now = keyed(after.sites);
+  if (old.size !== now.size) problems.push(`${title}: ${old.size} sites before, ${now.size} after`);
+  const touched = new Set(action.fix.edits.map((e) => e.span.start));
+  for (const [k, s] of old) {
+    const n = now.get(k);
+    if (!n) {
+      problems.push(`${title}: site ${k} is gone`);
+      continue;
+    }
+    const m0 = masks(s);
+    const m1 = masks(n);
+    if (m0 === undefined) continue;
+    if (m1 === undefined) {
+      problems.push(`${title}: site ${k} became unknown`);
+      continue;
+    }
+    // A fix aimed at this very site may change its modifiers, never widen its context.
+    const target = s.input.gfp !== undefined && touched.has(s.input.gfp.span.start) && action.kind !== 'refactor.rewrite' && !action.fix.title.startsWith('Replace GFP_NOFS');
+    for (const x of m1) {
+      const ok = target
+        ? m0.some((y) => (x & CONTEXT_BITS & ~y) === 0n)
+        : m0.some((y) => (x & ~y) === 0n);
+      if (!ok) problems.push(`${title}: site ${k} loosened: ${m1.map((v) => v.toString(16))} vs ${m0.map((v) => v.toString(16))}`);
+    }
+  }
+  return problems;
+}
+
+let offered = 0;
+const titles = new Set<string>();
+
+for (const file of fixtureFiles()) {
+  const name = path.relative(FIXTURE_ROOT, file);
+  test(`every code action keeps contexts: ${name}`, async () => {
+    const text = fs.readFileSync(file, 'utf8');
+    const version = parseFixture(text).version ?? '6.12';
+    const p = await getParser();
+    const a = await analyseDocument(text, version);
+    const actions = plainActions(a, 0, text.length);
+    const before = analyseFresh(text, version, p);
+    const problems: string[] = [];
+    for (const action of actions) {
+      offered++;
+      titles.add(action.fix.title.replace(/\(.*$/, '').replace(/:.*$/, '').trim());
+      problems.push(...checkAction(text, version, p, action, before));
+    }
+    assert.deepEqual(problems, []);
+  });
+}
+
+test('the fixtures exercise every kind of action', () => {
+  assert.ok(offered > 20, `only ${offered} actions offered`);
+  for (const t of ['Replace GFP_NOFS with scope at transaction start', 'Replace GFP_NOFS with scope at lock', 'Use GFP_KERNEL', 'Restore the scope on this path', 'Use memalloc_flags_save/restore', 'Use GFP_NOWAIT', 'Use GFP_ATOMIC']) {
+    assert.ok([...titles].some((x) => x.startsWith(t)), `no "${t}" action on any fixture (have: ${[...titles].join('; ')})`);
+  }
+});
+
+const HEADLINE = path.join(__dirname, '..', '..', 'test', 'editors', 'headline.c');
+
+test('headline refactor on a gfs2 transaction: exact text', async () => {
+  const text = fs.readFileSync(HEADLINE, 'utf8');
+  const a = await analyseDocument(text);
+  const site = a.result!.sites.find((s) => s.call.callee === 'kzalloc')!;
+  const actions = plainActions(a, site.call.span.start, site.call.span.end).filter((x) => x.fix.title.startsWith('Replace GFP_NOFS'));
+  assert.equal(actions.length, 1);
+  assert.equal(actions[0].fix.title, 'Replace GFP_NOFS with scope at transaction start: gfs2_trans_begin() (converts 2 sites)');
+  const out = applyPlain(text, actions[0].fix.edits);
+  const body = out.slice(out.indexOf('static int'));
+  assert.equal(body, [
+    'static int demo_gfs2_write(struct gfs2_sbd *sdp, struct demo_buf *b)',
+    '{',
+    '\tunsigned int nofs_flag;',
+    '\tvoid *p;',
+    '\tint error;',
+    '',
+    '\t/* No reclaim recursion into the fs while the gfs2 transaction is open. */',
+    '\tnofs_flag = memalloc_nofs_save();',
+    '\terror = gfs2_trans_begin(sdp, RES_DINODE, 0);',
+    '\tif (error) {',
+    '\t\tmemalloc_nofs_restore(nofs_flag);',
+    '\t\treturn error;',
+    '\t}',
+    '\tp = kzalloc(32, GFP_KERNEL | __GFP_NOFAIL);',
+    '\tb->data = kmalloc(b->len, GFP_KERNEL);',
+    '\tgfs2_trans_end(sdp);',
+    '\tmemalloc_nofs_restore(nofs_flag);',
+    '\tkfree(p);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n'));
+  // And the result has no finding left about those sites.
+  const again = await analyseDocument(out);
+  assert.deepEqual(again.result!.findings.map((f) => f.code), []);
+});
+
+test('headline refactor: a taken cookie name is not reused; an xfs transaction gets the plain replacement', async () => {
+  const clash = [
+    'static int f(struct gfs2_sbd *sdp, int nofs_flag)',
+    '{',
+    '\tvoid *p;',
+    '',
+    '\tgfs2_trans_begin(sdp, 1, 0);',
+    '\tp = kmalloc(8, GFP_NOFS);',
+    '\tgfs2_trans_end(sdp);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const a = await analyseDocument(clash);
+  const act = plainActions(a, 0, clash.length).find((x) => x.fix.title.startsWith('Replace GFP_NOFS'));
+  assert.ok(act);
+  const out = applyPlain(clash, act.fix.edits);
+  assert.match(out, /unsigned int nofs_flags;/);
+  assert.match(out, /nofs_flags = memalloc_nofs_save\(\);/);
+
+  const xfs = [
+    'static int g(struct xfs_mount *mp)',
+    '{',
+    '\tstruct xfs_trans *tp;',
+    '\tvoid *p;',
+    '\tint error;',
+    '',
+    '\terror = xfs_trans_alloc(mp, NULL, 0, 0, 0, &tp);',
+    '\tif (error)',
+    '\t\treturn error;',
+    '\tp = kmalloc(8, GFP_NOFS);',
+    '\treturn xfs_trans_commit(tp);',
+    '}',
+    '',
+  ].join('\n');
+  const b = await analyseDocument(xfs);
+  const titlesB = plainActions(b, 0, xfs.length).map((x) => x.fix.title);
+  assert.ok(titlesB.some((t) => t.startsWith('Use GFP_KERNEL')), titlesB.join('; '));
+  assert.ok(!titlesB.some((t) => t.startsWith('Replace GFP_NOFS')), titlesB.join('; '));
+});
+
+test('incremental analysis equals the checker\'s (analyzeTree, in-file summaries) on every fixture, also after moving functions', async () => {
+  const p = await getParser();
+  for (const file of fixtureFiles()) {
+    const text = fs.readFileSync(file, 'utf8');
+    const ctx = contextFor(parseFixture(text).version ?? '6.12');
+    const render = (findings: readonly { code: string; span: { start: number }; message: string }[], sites: readonly SiteResult[]): string =>
+      JSON.stringify({ f: findings.map((f) => `${f.span.start}:${f.code}:${f.message}`), s: sites.map((s) => `${s.call.span.start}:${s.evaluation.variants.map((v) => v.canonical).join('|')}`) });
+    const cache = new FunctionCache();
+    for (const variant of [text, `/* moved */ ${text}`, `\n\n${text}`]) {
+      const tree = p.parse(variant);
+      try {
+        const whole = analyzeTree(ctx, p, [{ path: 'f.c', text: variant }]).files.get('f.c') ?? { findings: [], sites: [] };
+        const inc = await cache.analyze(ctx, 'k', tree.rootNode, variant);
+        assert.equal(render(inc.findings, inc.sites), render(whole.findings, whole.sites), path.relative(FIXTURE_ROOT, file));
+      } finally {
+        tree.dispose();
+      }
+    }
+  }
+});
