@@ -11,6 +11,7 @@ import type { CallOp, FileIR, FunctionIR, Op } from '../syntax/ir';
 import type { AnalysisContext } from './context';
 import { analyzeFlow, type CalleeEffects, type FunctionFlow } from './dataflow';
 import { scopeFindings } from './scope-findings';
+import { summarize, type FunctionSummary } from './summary';
 import type { State } from './state';
 
 export interface SiteResult {
@@ -73,20 +74,63 @@ export function analyzeText(ctx: AnalysisContext, root: SyntaxNode, text: string
 
 export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callees?: CalleeEffects): FileAnalysis {
   const lines = new LineIndex(text);
-  const functions: FunctionResult[] = [];
+  // Summaries of this file's own functions apply to calls in this file before
+  // any index (a definition in the translation unit is the one called).
+  // Functions are analysed in source order, which C style makes callee-first;
+  // a caller that came before its callee is analysed once more.
+  const local = new Map<string, FunctionSummary>();
+  const definedHere = new Set(ir.functions.map((f) => f.name));
+  const effects: CalleeEffects = {
+    outcomes: (call) => {
+      const s = local.get(call.callee);
+      if (s) return s.outcomes.length > 0 ? s.outcomes : undefined;
+      return definedHere.has(call.callee) ? undefined : callees?.outcomes(call);
+    },
+    nofail: (call) => {
+      const s = local.get(call.callee);
+      if (s) return s.nofail ? [s.name, ...s.nofail.via] : undefined;
+      return definedHere.has(call.callee) ? undefined : callees?.nofail?.(call);
+    },
+  };
+  const duplicated = new Set(ir.functions.map((f) => f.name).filter((n, i, all) => all.indexOf(n) !== i));
+  const results: FunctionResult[] = [];
+  const analyse = (fn: FunctionIR): FunctionResult => {
+    const flow = analyzeFlow(ctx, fn, effects);
+    const sites = collectSites(ctx, flow);
+    // Names defined twice (#ifdef variants) stay unknown: never guessed.
+    if (!duplicated.has(fn.name)) local.set(fn.name, summarize(flow, '', sites, nofailChain(flow, effects)));
+    return { fn, flow, sites };
+  };
+  ir.functions.forEach((fn) => results.push(analyse(fn)));
+  const position = new Map(ir.functions.map((f, i) => [f.name, i]));
+  ir.functions.forEach((fn, i) => {
+    const later = results[i].flow.cfg.nodes.some((n) => {
+      if (n.action.kind !== 'op' || n.action.op.kind !== 'call') return false;
+      const s = local.get(n.action.op.callee);
+      return !!s && (s.outcomes.length > 0 || !!s.nofail) && (position.get(n.action.op.callee) ?? -1) > i;
+    });
+    if (later) results[i] = analyse(fn);
+  });
   const findings: FindingData[] = [];
   const allSites: SiteResult[] = [];
-  for (const fn of ir.functions) {
-    const flow = analyzeFlow(ctx, fn, callees);
-    const sites = collectSites(ctx, flow);
-    functions.push({ fn, flow, sites });
+  for (const { fn, flow, sites } of results) {
     allSites.push(...sites);
     for (const site of sites) findings.push(...site.evaluation.findings);
     findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o), { threadFunction: ir.threadFunctions.has(fn.name) }));
-    if (callees?.nofail) findings.push(...nofailThroughCalls(flow, callees));
+    findings.push(...nofailThroughCalls(flow, effects));
   }
   findings.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
-  return { ir, functions, sites: allSites, findings: dedupe(findings) };
+  return { ir, functions: results, sites: allSites, findings: dedupe(findings) };
+}
+
+/** The chain to a __GFP_NOFAIL allocation through the first call of this function that reaches one. */
+function nofailChain(flow: FunctionFlow, effects: CalleeEffects): string[] | undefined {
+  for (const node of flow.cfg.nodes) {
+    if (node.action.kind !== 'op' || node.action.op.kind !== 'call' || node.action.op.callee === flow.fn.name) continue;
+    const chain = effects.nofail?.(node.action.op);
+    if (chain) return [...chain].slice(0, 8);
+  }
+  return undefined;
 }
 
 /**

@@ -673,6 +673,7 @@ export class FunctionInterpreter {
       if (truth !== undefined) {
         const conds = new Map(state.conds);
         conds.set(op.target, truth);
+        if (!this.condVars.has(op.target)) this.condVars.set(op.target, [op.target]);
         state = withConds(state, conds);
       }
     }
@@ -716,8 +717,10 @@ export class FunctionInterpreter {
     let conds: Map<string, boolean> | undefined;
     for (const key of s.conds.keys()) {
       if (key.startsWith('#')) continue; // preprocessor conditions never change
-      const vars = this.condVars.get(key) ?? [];
-      if (vars.includes(name) || (isPath && key.includes(name))) {
+      // A fact whose variables were never recorded (set by `x = 0`, or by a
+      // callee's return kind) is at least about the variable it is named after.
+      const vars = this.condVars.get(key) ?? [key];
+      if (key === name || vars.includes(name) || (isPath && key.includes(name))) {
         conds ??= new Map(s.conds);
         conds.delete(key);
       }

@@ -19,7 +19,7 @@
 
 import type { FindingData } from '../../shared/evaluate';
 import type { SyntaxNode } from '../syntax/backend';
-import { extractFile } from '../syntax/extract';
+import { ExtractCache } from '../syntax/extract-cache';
 import type { FileIR, FunctionIR, Span } from '../syntax/ir';
 import { collectSites, LineIndex, nofailThroughCalls as nofailFindings, type FunctionResult, type SiteResult } from './analyze-file';
 import { nofailThroughCalls, patternWith, SummaryIndex } from './summary-index';
@@ -112,13 +112,14 @@ export class FunctionCache {
   }
 
   private summaries: FunctionSummary[] = [];
+  private readonly extractor = new ExtractCache();
   private summaryKey = '';
 
   /** One pass over the functions with the given summaries of this document's functions. */
   private async round(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, index: SummaryIndex, checkpoint?: Checkpoint): Promise<Round> {
     const pattern = patternWith(ctx, index);
-    const ir = extractFile(root, text, { interesting: pattern });
     const lines = new LineIndex(text);
+    const ir = this.extractor.extract(root, text, pattern, (o) => lines.line(o));
     const callees = index.forFile(SELF);
     const next = new Map<string, CachedFunction>();
     const functions: FunctionAnalysis[] = [];
@@ -159,6 +160,7 @@ export class FunctionCache {
 
   clear(): void {
     this.entries.clear();
+    this.extractor.clear();
   }
 }
 
