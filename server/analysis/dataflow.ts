@@ -71,6 +71,9 @@ export interface FunctionFlow {
 
 const IDENT = /^[A-Za-z_]\w*$/;
 
+/** The tests of a returned value that summaries and callers correlate on. */
+const RETURN_TEST = /^(?:[A-Za-z_]\w*|IS_ERR(?:_OR_NULL)?\(\s*[A-Za-z_]\w*\s*\)|[A-Za-z_]\w*\s*(?:<|!=|==)\s*0)$/;
+
 export class FunctionInterpreter {
   private readonly ctx: AnalysisContext;
   private readonly fn: FunctionIR;
@@ -268,9 +271,11 @@ export class FunctionInterpreter {
           const inCond = st.cond.ops.some(opTouches);
           const inThen = visit(st.then);
           const inElse = st.else ? visit(st.else) : false;
-          // Conditions that guard task-state code correlate; so do those that guard
-          // an exit, whose outcome (and return value) a summary distinguishes.
-          if (inThen || inElse || exits(st.then) || (st.else !== undefined && exits(st.else))) {
+          // Conditions that guard task-state code correlate; so do return-value
+          // tests that guard an exit (`if (error) goto out;`, `if (IS_ERR(h))`),
+          // which tell a summary's success path from its error path.
+          const guardsExit = RETURN_TEST.test(st.cond.key) && (exits(st.then) || (st.else !== undefined && exits(st.else)));
+          if (inThen || inElse || guardsExit) {
             relevant.add(st.cond.key);
             for (const t of st.cond.junction?.terms ?? []) relevant.add(t.key);
           }

@@ -97,7 +97,9 @@ export class FunctionCache {
     let round: Round | undefined;
     for (let i = 0; i < MAX_ROUNDS; i++) {
       const index = new SummaryIndex();
-      index.setFile(SELF, this.summaries);
+      // Names defined twice (#ifdef variants) stay unknown, as in analyzeIR: never guessed.
+      const names = this.summaries.map((x) => x.name);
+      index.setFile(SELF, this.summaries.filter((x) => names.indexOf(x.name) === names.lastIndexOf(x.name)));
       round = await this.round(ctx, contextKey, root, text, index, checkpoint);
       analysed += round.analysed;
       const same = JSON.stringify(round.summaries) === JSON.stringify(this.summaries);

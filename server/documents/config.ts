@@ -90,7 +90,15 @@ export class ConfigProvider {
       });
       this.contexts.set(contextKey, context);
     }
-    const parser = await this.parser(settings.parserBackend);
+    let parser: CParser;
+    try {
+      parser = await this.parser(settings.parserBackend);
+    } catch (err) {
+      // A backend that does not load here: say so, and use whichever does.
+      this.source.report([`gfp-lens.parserBackend: ${settings.parserBackend} does not load (${err instanceof Error ? err.message : String(err)}); using auto`]);
+      this.parsers.delete(settings.parserBackend);
+      parser = await this.parser('auto');
+    }
     return { settings, context, contextKey, parser, kernel: `kernel ${formatVersion(choice.version)} (${choice.source})` };
   }
 
