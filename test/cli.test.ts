@@ -216,3 +216,9 @@ test('--interprocedural applies summaries across the checked files', () => {
   assert.ok(codes(inter).includes('gfp/redundant-nofs@14'), JSON.stringify(codes(inter)));
   assert.ok(!codes(inter).includes('gfp/nofs-outside-scope@14'));
 });
+
+test('a closed pipe on standard output ends the run quietly', () => {
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${cli}" check --fail-on none "${path.join(repo, 'test', 'fixtures')}" | head -1`], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
+});

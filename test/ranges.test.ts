@@ -96,3 +96,36 @@ for (const backend of ['native', 'wasm'] as const) {
     }
   });
 }
+
+test('a misindented closing brace inside a function does not end its chunk (arch/s390/kvm/interrupt.c)', () => {
+  const text = [
+    'static int dump(struct demo *d)',
+    '{',
+    '\tvoid *buf = vzalloc(64);',
+    '\tspin_lock(&d->lock);',
+    '\tif (d->pending) {',
+    '\t\td->n++;',
+    '}',
+    'out:',
+    '\tspin_unlock(&d->lock);',
+    '\treturn 0;',
+    '}',
+    '/* a comment with',
+    '}',
+    '   inside it */',
+    'static int quiet(void)',
+    '{',
+    '\treturn 1;',
+    '}',
+    'static int enqueue(struct demo *d)',
+    '{',
+    '\td->p = kzalloc(8, GFP_KERNEL);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const texts = (interestingRanges(text, ctx.interesting, 1) ?? []).map((r) => text.slice(r.startIndex, r.endIndex));
+  assert.equal(texts.length, 2);
+  assert.match(texts[0], /^static int dump[\s\S]*spin_unlock[\s\S]*return 0;\n\}\n$/);
+  assert.match(texts[1], /^static int enqueue/);
+});

@@ -30,7 +30,7 @@ check options:
   --jobs N                   worker threads (default: all cores)
   --shard I/N                check only the I-th of N deterministic slices of the files
   --fail-on LEVEL            error|warning|information|hint|none: exit 1 at or above (default error)
-  --backend auto|native|wasm parser backend (default auto)
+  --backend auto|native|wasm parser backend (default wasm: fastest for whole files; auto = native where it loads)
   --max-size BYTES           skip larger files (default 4194304)
   --file-timeout SECONDS     report and skip a file that takes longer (default 60)
   --whole-file               parse every file whole, not only the definitions that can matter
@@ -161,7 +161,11 @@ async function runCheck(args: readonly string[]): Promise<number> {
   if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`--format must be text, json or sarif, not '${format}'`);
   const failOn = (last(p, 'fail-on') ?? 'error') as Severity | 'none';
   if (!['error', 'warning', 'information', 'hint', 'none'].includes(failOn)) throw new UsageError(`--fail-on must be error, warning, information, hint or none`);
-  const backend = (last(p, 'backend') ?? 'auto') as BackendChoice;
+  // WASM by default: both backends build identical trees, and for a check, which
+  // walks every interesting node once, WASM is faster end to end because node
+  // reads stay in JavaScript (native pays an N-API call per read). Measured on
+  // fs/ of 6.12: 4.8 s wall / 9.2 CPU-s against native's 6.8 s / 12.0 CPU-s.
+  const backend = (last(p, 'backend') ?? 'wasm') as BackendChoice;
   if (!['auto', 'native', 'wasm'].includes(backend)) throw new UsageError(`--backend must be auto, native or wasm`);
   const jobs = last(p, 'jobs') !== undefined ? positiveInt(last(p, 'jobs')!, '--jobs') : os.availableParallelism?.() ?? os.cpus().length;
   const maxBytes = last(p, 'max-size') !== undefined ? positiveInt(last(p, 'max-size')!, '--max-size') : 4 * 1024 * 1024;
@@ -315,6 +319,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // `gfp-lens check . | head`: when the reader goes away, stop quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -8,11 +8,12 @@
 // matches the interesting pattern are parsed, through tree-sitter's included
 // ranges, so positions stay those of the whole file.
 //
-// The chunks cover the whole file with no gap, so a match can never fall
-// outside them; an unusual layout (a `}` line inside a macro, `{` on the
-// header line) only makes a chunk longer or splits a function, which leaves an
-// ERROR region that the analysis treats as unknown, exactly as a broken parse
-// of the whole file would.
+// A `}` line ends a chunk only where the braces since the chunk's start
+// balance (comments, strings and character literals skipped): a misindented
+// `}` inside a function (arch/s390/kvm/interrupt.c has one) must not cut the
+// function in two, or the parser would glue its first half to whatever
+// selected chunk comes next. Where braces never balance (#ifdef branches that
+// each open a brace), the chunk just runs on: longer, never wrong.
 
 import type { Point } from './backend';
 
@@ -45,10 +46,11 @@ export function interestingRanges(text: string, interesting: RegExp, maxFraction
       selected += end - chunkStart;
     }
   };
+  const depth = new BraceDepth(text);
   while (lineStart <= text.length) {
     let lineEnd = text.indexOf('\n', lineStart);
     if (lineEnd < 0) lineEnd = text.length;
-    if (lineEnd - lineStart === 1 && text.charCodeAt(lineStart) === 125 /* } */) {
+    if (lineEnd - lineStart === 1 && text.charCodeAt(lineStart) === 125 /* } */ && depth.at(lineEnd) === 0) {
       // The chunk ends after this line's newline.
       const end = Math.min(lineEnd + 1, text.length);
       close(end, end === lineEnd + 1 ? row + 1 : row, end === lineEnd + 1 ? 0 : 1);
@@ -62,4 +64,57 @@ export function interestingRanges(text: string, interesting: RegExp, maxFraction
   if (chunkStart < text.length) close(text.length, row, text.length - lineStart);
   if (selected > maxFraction * text.length) return undefined;
   return ranges;
+}
+
+/**
+ * Brace depth of C text at increasing offsets, skipping comments, string and
+ * character literals. Queries must come in increasing offset order.
+ */
+class BraceDepth {
+  private readonly text: string;
+  private pos = 0;
+  private depth = 0;
+  private static readonly NEXT = /[{}"'/]/g;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /**
+   * The depth after everything before `offset`, or NaN when `offset` lies
+   * inside a comment or literal (a `}` line in commented-out code ends nothing).
+   */
+  at(offset: number): number {
+    const t = this.text;
+    const re = BraceDepth.NEXT;
+    for (;;) {
+      if (this.pos > offset) return Number.NaN;
+      re.lastIndex = this.pos;
+      const m = re.exec(t);
+      if (!m || m.index >= offset) {
+        this.pos = offset;
+        return this.depth;
+      }
+      const i = m.index;
+      const c = t.charCodeAt(i);
+      this.pos = i + 1;
+      if (c === 123 /* { */) this.depth++;
+      else if (c === 125 /* } */) this.depth--;
+      else if (c === 47 /* / */) {
+        const next = t.charCodeAt(i + 1);
+        if (next === 42 /* * */) {
+          const end = t.indexOf('*/', i + 2);
+          this.pos = end < 0 ? t.length : end + 2;
+        } else if (next === 47) {
+          const end = t.indexOf('\n', i + 2);
+          this.pos = end < 0 ? t.length : end;
+        }
+      } else {
+        // A string or character literal: up to the unescaped closing quote, or the line's end.
+        let j = i + 1;
+        while (j < t.length && t.charCodeAt(j) !== c && t.charCodeAt(j) !== 10) j += t.charCodeAt(j) === 92 ? 2 : 1;
+        this.pos = j + 1;
+      }
+    }
+  }
 }
