@@ -117,14 +117,14 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
     allSites.push(...sites);
     for (const site of sites) findings.push(...site.evaluation.findings);
     findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o), { threadFunction: ir.threadFunctions.has(fn.name) }));
-    findings.push(...nofailThroughCalls(flow, effects));
+    findings.push(...nofailCallFindings(flow, effects));
   }
   findings.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
   return { ir, functions: results, sites: allSites, findings: dedupe(findings) };
 }
 
 /** The chain to a __GFP_NOFAIL allocation through the first call of this function that reaches one. */
-function nofailChain(flow: FunctionFlow, effects: CalleeEffects): string[] | undefined {
+export function nofailChain(flow: FunctionFlow, effects: CalleeEffects): string[] | undefined {
   for (const node of flow.cfg.nodes) {
     if (node.action.kind !== 'op' || node.action.op.kind !== 'call' || node.action.op.callee === flow.fn.name) continue;
     const chain = effects.nofail?.(node.action.op);
@@ -138,7 +138,7 @@ function nofailChain(flow: FunctionFlow, effects: CalleeEffects): string[] | und
  * allocation, made inside a no-reclaim scope (PF_MEMALLOC, or 6.9-6.11's
  * PF_MEMALLOC_NORECLAIM), the concern that got PF_MEMALLOC_NORECLAIM reverted.
  */
-export function nofailThroughCalls(flow: FunctionFlow, callees: CalleeEffects): FindingData[] {
+export function nofailCallFindings(flow: FunctionFlow, callees: CalleeEffects): FindingData[] {
   const out: FindingData[] = [];
   if (flow.overflow) return out;
   for (const node of flow.cfg.nodes) {

@@ -20,9 +20,10 @@
 import type { FindingData } from '../../shared/evaluate';
 import type { SyntaxNode } from '../syntax/backend';
 import { ExtractCache } from '../syntax/extract-cache';
-import type { FileIR, FunctionIR, Span } from '../syntax/ir';
-import { collectSites, LineIndex, nofailThroughCalls as nofailFindings, type FunctionResult, type SiteResult } from './analyze-file';
-import { nofailThroughCalls, patternWith, SummaryIndex } from './summary-index';
+import { shiftSpans as shift } from '../syntax/shift-spans';
+import type { FileIR, FunctionIR } from '../syntax/ir';
+import { collectSites, LineIndex, nofailCallFindings as nofailFindings, nofailChain, type FunctionResult, type SiteResult } from './analyze-file';
+import { patternWith, SummaryIndex } from './summary-index';
 import { summarize, type FunctionSummary } from './summary';
 import type { AnalysisContext } from './context';
 import { analyzeFlow, type CalleeEffects, type FunctionFlow } from './dataflow';
@@ -177,7 +178,7 @@ function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thr
   findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o + base), { threadFunction: thread }));
   if (callees.nofail) findings.push(...nofailFindings(flow, callees));
   const rel: FunctionResult = { fn: relFn, flow, sites };
-  return { rel, findings, summary: summarize(flow, SELF, sites, nofailThroughCalls(rel, index, SELF)) };
+  return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, index.forFile(SELF))) };
 }
 
 function absolute(fn: FunctionIR, entry: CachedFunction, base: number): FunctionAnalysis {
@@ -198,51 +199,4 @@ function dedupe(findings: FindingData[]): FindingData[] {
     seen.add(key);
     return true;
   });
-}
-
-/**
- * A deep copy of plain data with every span ({start, end} and nothing else)
- * moved by `delta`. Shared objects stay shared (the dataflow keys some maps
- * by op identity); class instances and non-plain objects are kept as they are.
- */
-export function shift<T>(value: T, delta: number): T {
-  if (delta === 0) return value;
-  const seen = new Map<object, unknown>();
-  const walk = (v: unknown): unknown => {
-    if (v === null || typeof v !== 'object') return v;
-    const done = seen.get(v);
-    if (done !== undefined) return done;
-    if (Array.isArray(v)) {
-      const out: unknown[] = [];
-      seen.set(v, out);
-      for (const x of v) out.push(walk(x));
-      return out;
-    }
-    if (v instanceof Set) {
-      const out = new Set<unknown>();
-      seen.set(v, out);
-      for (const x of v) out.add(walk(x));
-      return out;
-    }
-    if (v instanceof Map) {
-      // Maps in the IR and results are keyed by names, not offsets.
-      const out = new Map<unknown, unknown>();
-      seen.set(v, out);
-      for (const [k, x] of v) out.set(k, walk(x));
-      return out;
-    }
-    if (Object.getPrototypeOf(v) !== Object.prototype) return v;
-    const obj = v as Record<string, unknown>;
-    const keys = Object.keys(obj);
-    if (keys.length === 2 && typeof obj.start === 'number' && typeof obj.end === 'number') {
-      const span: Span = { start: (obj.start as number) + delta, end: (obj.end as number) + delta };
-      seen.set(v, span);
-      return span;
-    }
-    const out: Record<string, unknown> = {};
-    seen.set(v, out);
-    for (const k of keys) out[k] = walk(obj[k]);
-    return out;
-  };
-  return walk(value) as T;
 }

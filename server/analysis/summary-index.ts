@@ -9,7 +9,7 @@ import type { CParser } from '../syntax/backend';
 import { extractFile } from '../syntax/extract';
 import type { CallOp } from '../syntax/ir';
 import { interestingRanges } from '../syntax/ranges';
-import { analyzeIR, type FileAnalysis } from './analyze-file';
+import { analyzeIR, nofailChain, type FileAnalysis } from './analyze-file';
 import type { AnalysisContext } from './context';
 import type { CalleeEffects, CalleeOutcome } from './dataflow';
 import { summarize, type FunctionSummary } from './summary';
@@ -131,7 +131,7 @@ export function analyzeTree(ctx: AnalysisContext, parser: CParser, files: readon
       if (!dirty.has(file.path) || !pattern.test(file.text)) continue;
       const analysis = analyzeOne(ctx, parser, file, pattern, index);
       results.set(file.path, analysis);
-      const summaries = analysis.functions.map((f) => summarize(f.flow, file.path, f.sites, nofailThroughCalls(f, index, file.path)));
+      const summaries = analysis.functions.map((f) => summarize(f.flow, file.path, f.sites, nofailChain(f.flow, index.forFile(file.path))));
       const before = new Map(index.summaries().filter((s) => s.file === file.path).map((s) => [s.name, JSON.stringify(s)]));
       if (index.setFile(file.path, summaries)) {
         for (const s of summaries) if (before.get(s.name) !== JSON.stringify(s)) changedNames.add(s.name);
@@ -155,16 +155,6 @@ function analyzeOne(ctx: AnalysisContext, parser: CParser, file: TreeFile, patte
   } finally {
     tree.dispose();
   }
-}
-
-/** The callee chain to a __GFP_NOFAIL allocation, when a call of this function reaches one. */
-export function nofailThroughCalls(f: FileAnalysis['functions'][number], index: SummaryIndex, file: string): string[] | undefined {
-  for (const node of f.flow.cfg.nodes) {
-    if (node.action.kind !== 'op' || node.action.op.kind !== 'call') continue;
-    const callee = index.resolve(node.action.op.callee, file);
-    if (callee?.nofail && callee.name !== f.fn.name) return [callee.name, ...callee.nofail.via].slice(0, 8);
-  }
-  return undefined;
 }
 
 function escapeRe(s: string): string {

@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import type { FindingData } from '../../shared/evaluate';
 import { AnalysisContext } from '../analysis/context';
-import { analyzeIR, LineIndex } from '../analysis/analyze-file';
-import { nofailThroughCalls, type SummaryIndex } from '../analysis/summary-index';
+import { analyzeIR, LineIndex, nofailChain } from '../analysis/analyze-file';
+import type { SummaryIndex } from '../analysis/summary-index';
 import { summarize, type FunctionSummary } from '../analysis/summary';
 import { extractFile } from '../syntax/extract';
 import type { CParser } from '../syntax/backend';
@@ -102,7 +102,7 @@ export function checkText(
     const analysis = analyzeIR(ctx, extractFile(tree.rootNode, text, { interesting: pattern }), text, callees);
     // What this file's functions do to their callers, for the next round (effectful ones only).
     const fileSummaries = analysis.functions
-      .map((f) => summarize(f.flow, file, f.sites, summaries ? nofailThroughCalls(f, summaries.index, file) : undefined))
+      .map((f) => summarize(f.flow, file, f.sites, summaries ? nofailChain(f.flow, summaries.index.forFile(file)) : undefined))
       .filter((x) => x.outcomes.length > 0 || (x.nofail && x.nofail.via.length < 2));
     const lines = new LineIndex(text);
     const pos = (offset: number) => lines.position(offset);

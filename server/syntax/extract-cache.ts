@@ -7,6 +7,7 @@
 // Definitions inside preprocessor blocks are cached the same way; ERROR
 // regions and macro-defined functions are lowered every time.
 
+import { shiftSpans } from './shift-spans';
 import type { FileIR, FunctionIR, Span } from './ir';
 import type { SyntaxNode } from './backend';
 import { extractFile } from './extract';
@@ -127,30 +128,5 @@ function containerOf(root: SyntaxNode, kids: readonly SyntaxNode[]): SyntaxNode 
 
 /** The IR moved by `delta` (every span); shared objects stay shared. */
 function shiftIR(fn: FunctionIR, delta: number): FunctionIR {
-  if (delta === 0 || fn === EMPTY_FN) return fn;
-  const seen = new Map<object, unknown>();
-  const walk = (v: unknown): unknown => {
-    if (v === null || typeof v !== 'object') return v;
-    const done = seen.get(v);
-    if (done !== undefined) return done;
-    if (Array.isArray(v)) {
-      const out: unknown[] = [];
-      seen.set(v, out);
-      for (const x of v) out.push(walk(x));
-      return out;
-    }
-    if (v instanceof Set) return v; // locals: names only
-    const obj = v as Record<string, unknown>;
-    const keys = Object.keys(obj);
-    if (keys.length === 2 && typeof obj.start === 'number' && typeof obj.end === 'number') {
-      const span = { start: (obj.start as number) + delta, end: (obj.end as number) + delta };
-      seen.set(v, span);
-      return span;
-    }
-    const out: Record<string, unknown> = {};
-    seen.set(v, out);
-    for (const k of keys) out[k] = walk(obj[k]);
-    return out;
-  };
-  return walk(fn) as FunctionIR;
+  return fn === EMPTY_FN ? fn : shiftSpans(fn, delta);
 }
