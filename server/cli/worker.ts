@@ -40,8 +40,10 @@ async function main(): Promise<void> {
   const recheck = init.recheck !== undefined ? new RegExp(init.recheck) : undefined;
   parentPort!.on('message', (req: WorkerRequest) => {
     let result;
+    const started = Date.now();
     try {
       result = checkFile(ctx, parser, req.file, init.options, summaries, recheck);
+      if (process.env.GFP_LENS_DEBUG && Date.now() - started > 500) process.stderr.write(`gfp-lens: slow file ${req.file}: ${Date.now() - started} ms\n`);
     } catch (e) {
       // The analysis must never throw on weird code; if it does, say where, and go on.
       result = { findings: [], error: `internal error: ${(e as Error).stack ?? e}`, bytes: 0 };
