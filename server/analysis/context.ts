@@ -6,7 +6,6 @@ import { builtinModel, GfpModel } from '../../shared/model/gfp-model';
 import { TransactionTable, type TransactionDef } from '../../shared/model/transactions';
 import { formatVersion, type KernelVersion } from '../../shared/model/version';
 import { SCOPE_APIS } from '../../shared/model/scopes';
-import { LOCK_OPS } from '../../shared/model/locks';
 
 export interface AnalysisOptions {
   readonly extraAllocators?: readonly AllocatorDef[];
@@ -44,6 +43,3 @@ export class AnalysisContext {
     return `kernel ${formatVersion(this.version)}, masks from ${this.gfp.source.detail}`;
   }
 }
-
-/** Every lock operation name, for quick membership tests. */
-export const LOCK_NAMES: ReadonlySet<string> = new Set(LOCK_OPS.map((o) => o.name));

@@ -172,18 +172,3 @@ export function mergeConds(a: State, b: State): State {
   for (const [k, v] of a.conds) if (b.conds.get(k) === v) conds.set(k, v);
   return conds.size === a.conds.size ? a : withConds(a, conds);
 }
-
-export function condsKey(s: State): string {
-  return [...s.conds].sort((x, y) => (x[0] < y[0] ? -1 : 1)).map(([k, v]) => `${v ? '' : '!'}${k}`).join('&&');
-}
-
-/** The task flags in force on a path entered with no scope: those set, and whether any is unknowable. */
-export function flagsInForce(s: State): { set: string[]; unknown: boolean } {
-  const set: string[] = [];
-  let unknown = s.unknown;
-  for (const [f, st] of s.pf) {
-    if (st.v === 'set') set.push(f);
-    else if (st.v === 'unknown') unknown = true;
-  }
-  return { set: set.sort(), unknown };
-}

@@ -4,7 +4,6 @@
 // converge because outcomes come from a finite set of flags, homes and return
 // kinds, and the iteration is bounded).
 
-import type { FindingData } from '../../shared/evaluate';
 import type { CParser } from '../syntax/backend';
 import { extractFile } from '../syntax/extract';
 import type { CallOp } from '../syntax/ir';
@@ -159,9 +158,4 @@ function analyzeOne(ctx: AnalysisContext, parser: CParser, file: TreeFile, patte
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Findings of a file's analysis, for callers that want only those. */
-export function treeFindings(t: TreeAnalysis, file: string): readonly FindingData[] {
-  return t.files.get(file)?.findings ?? [];
 }

@@ -44,11 +44,6 @@ export function pfFlagPresent(name: string, v: KernelVersion): boolean {
   return def !== undefined && inRange(v, def.since, def.until);
 }
 
-/** The PF flags that scopes set in a given version (the ones current_gfp_context() or the allocator read). */
-export function pfFlagsIn(v: KernelVersion): PfFlagDef[] {
-  return PF_FLAGS.filter((f) => inRange(v, f.since, f.until));
-}
-
 export interface ScopeApi {
   readonly save: string;
   readonly restore: string;
