@@ -11,7 +11,7 @@ import { cookieSemantics, pfFlag, scopeApiByRestore, scopeApiBySave, type Cookie
 import type { AssignOp, CallOp, Condition, FunctionIR, GuardOp, Op, Span, Stmt } from '../syntax/ir';
 import type { AnalysisContext } from './context';
 import { buildCfg, type Cfg, type CfgNode } from './cfg';
-import { ENTRY_STATE, flagValue, mergeConds, taskKey, withConds, withCookie, withFlag, type BitVal, type Cookie, type Held, type Origin, type State } from './state';
+import { ENTRY_STATE, flagValue, mergeConds, MODELLED_TASK_FLAGS, taskKey, withConds, withCookie, withFlag, type BitVal, type Cookie, type Held, type Origin, type State } from './state';
 
 /** More distinct states than this at one point: the function is too complex to follow. */
 const MAX_STATES = 48;
@@ -552,9 +552,8 @@ export class FunctionInterpreter {
 
   /** current_restore_flags(orig, flags): each bit of `flags` takes its value in the snapshot. */
   private restoreSnapshot(s: State, op: CallOp): State {
-    const snapText = (op.args[0]?.text ?? '').replace(/^&/, '');
     const flags = pfNames(op.args[1]?.text ?? '');
-    const snap = s.cookies.get(snapText);
+    const snap = s.cookies.get(cookieKey(op.args[0]?.text ?? ''));
     let state = s;
     for (const f of flags) {
       if (snap?.kind === 'snapshot') state = withFlag(state, f, snap.old[f] === 'clear' ? { v: 'clear', by: { kind: 'restore', span: op.span, name: op.callee } } : { v: snap.old[f] ?? 'entry' });
@@ -565,16 +564,15 @@ export class FunctionInterpreter {
 
   /** xfs's current_set_flags_nested(&sp, flags): snapshot current->flags into sp, then set flags. */
   private setNested(s: State, op: CallOp): State {
-    const target = (op.args[0]?.text ?? '').replace(/^&/, '');
     const flags = pfNames(op.args[1]?.text ?? '');
-    let state = withCookie(s, target, { kind: 'snapshot', old: this.snapshot(s) });
+    let state = withCookie(s, cookieKey(op.args[0]?.text ?? ''), { kind: 'snapshot', old: this.snapshot(s) });
     for (const f of flags) state = withFlag(state, f, { v: 'set', by: { kind: 'direct', span: op.span, name: op.callee } });
     return state;
   }
 
   private snapshot(s: State): Record<string, BitVal> {
     const old: Record<string, BitVal> = {};
-    for (const def of ['PF_MEMALLOC', 'PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO', 'PF_MEMALLOC_PIN', 'PF_MEMALLOC_NORECLAIM', 'PF_MEMALLOC_NOWARN']) old[def] = flagValue(s, def).v;
+    for (const def of MODELLED_TASK_FLAGS) old[def] = flagValue(s, def).v;
     return old;
   }
 
@@ -682,16 +680,19 @@ export class FunctionInterpreter {
         state = withConds(state, conds);
       }
     }
-    if (op.op !== '=') return withCookie(state, op.target, undefined);
+    const key = cookieKey(op.target);
+    if (op.op !== '=') return withCookie(state, key, undefined);
     const copied = s.cookies.get(cookieKey(op.value));
     if (copied) {
       if (copied.kind === 'cookie' && copied.saveId >= 0 && !this.isLocalName(op.target)) this.escape(copied.saveId, this.homeOf(op.target));
-      return withCookie(state, cookieKey(op.target), copied);
+      return withCookie(state, key, copied);
     }
-    if (/^current->flags\b/.test(op.value)) return withCookie(state, op.target, { kind: 'snapshot', old: this.snapshot(s) });
-    if (/^\d+[uUlL]*$/.test(op.value)) return withCookie(state, op.target, { kind: 'const', value: op.value });
-    state = withCookie(state, op.target, undefined);
-    return state;
+    // Snapshots and constants matter only in local variables (current_restore_flags(),
+    // restore(0)); remembering every `p->x = 0` would only multiply states.
+    const local = this.isLocalName(op.target);
+    if (local && /^current->flags\b/.test(op.value)) return withCookie(state, key, { kind: 'snapshot', old: this.snapshot(s) });
+    if (local && /^\d+[uUlL]*$/.test(op.value)) return withCookie(state, key, { kind: 'const', value: op.value });
+    return state.cookies.has(key) ? withCookie(state, key, undefined) : state;
   }
 
   /** `current->flags |= PF_X`, `&= ~PF_X`, `= ...`. */
@@ -705,9 +706,9 @@ export class FunctionInterpreter {
       for (const f of flags) state = withFlag(state, f, { v: 'clear', by });
     } else if (op.op === '&=') {
       // `current->flags &= mask` keeps the named bits and clears the others: unknowable in general.
-      for (const f of ['PF_MEMALLOC', 'PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO', 'PF_MEMALLOC_PIN']) if (!flags.includes(f)) state = withFlag(state, f, { v: 'unknown' });
+      for (const f of MODELLED_TASK_FLAGS) if (!flags.includes(f)) state = withFlag(state, f, { v: 'unknown' });
     } else {
-      for (const f of ['PF_MEMALLOC', 'PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO', 'PF_MEMALLOC_PIN']) state = withFlag(state, f, { v: 'unknown' });
+      for (const f of MODELLED_TASK_FLAGS) state = withFlag(state, f, { v: 'unknown' });
     }
     return state;
   }

@@ -91,6 +91,9 @@ export interface State {
   readonly unknown: boolean;
 }
 
+/** The task flags the dataflow tracks: those that change an allocation, in any version. */
+export const MODELLED_TASK_FLAGS: readonly string[] = ['PF_MEMALLOC', 'PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO', 'PF_MEMALLOC_PIN', 'PF_MEMALLOC_NORECLAIM', 'PF_MEMALLOC_NOWARN'];
+
 export const ENTRY_STATE: State = {
   pf: new Map(),
   cookies: new Map(),

@@ -9,10 +9,8 @@ import { B } from '../../shared/model/gfp-flags';
 import { hasAll } from '../../shared/model/known-bits';
 import type { SiteResult } from './analyze-file';
 import { cookieKey, type CalleeOutcome, type FunctionFlow, type ReturnKind } from './dataflow';
-import type { State } from './state';
+import { MODELLED_TASK_FLAGS, type State } from './state';
 
-/** Task flags a summary tracks across calls. */
-const SCOPE_FLAGS = ['PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO', 'PF_MEMALLOC', 'PF_MEMALLOC_PIN', 'PF_MEMALLOC_NORECLAIM'];
 
 export interface FunctionSummary {
   readonly name: string;
@@ -49,7 +47,7 @@ function outcomeOf(s: State, flow: FunctionFlow, returns: ReturnKind, params: re
   const leave: string[] = [];
   let enterKey: string | undefined;
   let leaveKey: string | undefined;
-  for (const flag of SCOPE_FLAGS) {
+  for (const flag of MODELLED_TASK_FLAGS) {
     const st = s.pf.get(flag);
     if (!st || !st.by) continue;
     if (st.v === 'set') {
