@@ -19,14 +19,48 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver';
 import { SETTINGS_SECTION } from '../shared/settings';
+import { formatVersion } from '../shared/model/version';
 import { ConfigProvider } from './documents/config';
 import { DocumentStore, type DocumentAnalysis } from './documents/document-store';
 import { codeActions, FIX_ALL_KIND } from './features/code-actions';
 import { toDiagnostics } from './features/diagnostics';
 import { hover } from './features/hover';
 import { inlayHints } from './features/inlay-hints';
+import { backendInfo } from './syntax/parser';
 
 const LANGUAGES = new Set(['c', 'cpp', 'objective-c']);
+
+/**
+ * `gfp-lens/status`: what a document was analysed with, sent after each
+ * analysis that is published, only to clients that ask for it with
+ * `initializationOptions: { statusNotification: true }` (the VS Code
+ * extension's status bar item); other clients never see it.
+ */
+export const STATUS_NOTIFICATION = 'gfp-lens/status';
+
+export interface StatusParams {
+  readonly uri: string;
+  /** The modelled kernel version, "6.12". */
+  readonly kernelVersion: string;
+  /** Where that version came from: "Makefile of /src/linux (6.12.117)", "settings", "default (no kernel tree found)". */
+  readonly versionSource: string;
+  /** Where the GFP mask definitions came from: the tree's gfp_types.h path, or "built-in table for 6.12". */
+  readonly maskSource: string;
+  /** The parser backend in use: "native" or "wasm". */
+  readonly backend: string;
+}
+
+export function statusOf(a: DocumentAnalysis): StatusParams {
+  const version = formatVersion(a.config.context.version);
+  const m = /^kernel \S+ \((.*)\)$/.exec(a.config.kernel);
+  return {
+    uri: a.uri,
+    kernelVersion: version,
+    versionSource: a.config.settings.kernelVersion === 'auto' ? m?.[1] ?? a.config.kernel : 'settings (gfp-lens.kernelVersion)',
+    maskSource: a.config.context.gfp.source.detail,
+    backend: backendInfo(a.config.parser)?.backend ?? a.config.parser.backend,
+  };
+}
 
 export interface ServerOptions {
   readonly name: string;
@@ -40,6 +74,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   let documentChanges = false;
   let inlayRefresh = false;
   let diagnosticRefresh = false;
+  let statusNotification = false;
+  const lastStatus = new Map<string, string>();
   const reported = new Set<string>();
 
   const configs = new ConfigProvider({
@@ -85,8 +121,21 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   });
   const cancelled = (): ResponseError<void> => new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
 
+  /** Tells a client that asked for it what `a` was analysed with, when that changed. */
+  const sendStatus = (a: DocumentAnalysis): void => {
+    if (!statusNotification) return;
+    const status = statusOf(a);
+    const key = JSON.stringify(status);
+    if (lastStatus.get(a.uri) === key) return;
+    lastStatus.set(a.uri, key);
+    void connection.sendNotification(STATUS_NOTIFICATION, status);
+  };
+
   const publish = (uri: string): void => {
-    if (pullDiagnostics) return;
+    if (pullDiagnostics) {
+      if (statusNotification) void current(uri).then((a) => a && sendStatus(a));
+      return;
+    }
     due.add(uri);
     if (flushScheduled) return;
     flushScheduled = true;
@@ -100,6 +149,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
           const doc = store.get(u);
           if (!a || !doc || doc.version !== a.version) return;
           void connection.sendDiagnostics({ uri: u, version: a.version, diagnostics: toDiagnostics(a) });
+          sendStatus(a);
         });
       }
     });
@@ -107,6 +157,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
 
   const reanalyseAll = (): void => {
     configs.reset();
+    lastStatus.clear();
     store.invalidate();
     for (const uri of store.uris()) publish(uri);
     if (pullDiagnostics && diagnosticRefresh) void connection.languages.diagnostics.refresh();
@@ -121,6 +172,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     documentChanges = caps.workspace?.workspaceEdit?.documentChanges === true;
     inlayRefresh = caps.workspace?.inlayHint?.refreshSupport === true;
     diagnosticRefresh = caps.workspace?.diagnostics?.refreshSupport === true;
+    const init = params.initializationOptions as { statusNotification?: unknown } | null | undefined;
+    statusNotification = typeof init === 'object' && init !== null && init.statusNotification === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -155,6 +208,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     if (!store.get(t.uri)) return;
     store.close(t.uri);
     configs.forget(t.uri);
+    lastStatus.delete(t.uri);
     if (!pullDiagnostics) void connection.sendDiagnostics({ uri: t.uri, diagnostics: [] });
   });
 

@@ -31,6 +31,14 @@ export interface SettingSpec {
   readonly enum?: readonly string[];
   readonly default: unknown;
   readonly description: string;
+  /** Longer Markdown text for editors that render it (VS Code's settings UI). */
+  readonly markdownDescription?: string;
+  /**
+   * VS Code's scope: `resource` settings may differ per folder/file (a
+   * workspace with several kernel trees); `window` ones apply to the whole
+   * window (one server process). Defaults to `resource`.
+   */
+  readonly scope?: 'resource' | 'window';
 }
 
 const SECTION = 'gfp-lens';
@@ -48,13 +56,57 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 export const SETTING_SPECS: readonly SettingSpec[] = [
-  { name: `${SECTION}.kernelVersion`, type: 'string', default: 'auto', description: 'Kernel version to model: "auto" reads the Makefile of the kernel tree around the file (else 6.12), or "X.Y" (4.12 to 7.0).' },
-  { name: `${SECTION}.parserBackend`, type: 'string', enum: ['auto', 'native', 'wasm'], default: 'auto', description: 'tree-sitter backend: native (faster) or wasm (safest inside Electron); auto picks native where it loads, outside Electron.' },
-  { name: `${SECTION}.inlayHints.enabled`, type: 'boolean', default: true, description: 'Show the effective mask after gfp arguments whose effective context differs from the written mask.' },
-  { name: `${SECTION}.severity`, type: 'object', default: {}, description: 'Severity per finding code, e.g. {"gfp/nofs-outside-scope": "hint"}; "off" hides the code. Values: error, warning, information, hint, off.' },
-  { name: `${SECTION}.extraAllocators`, type: 'array', default: [], description: 'Allocators the model does not know: [{"names": ["my_alloc"], "gfp": {"kind": "arg", "index": 1}, "backend": "slab"}]; gfp kinds: arg, optional (with default), implicit (with mask).' },
-  { name: `${SECTION}.extraTransactions`, type: 'array', default: [], description: 'Transaction or lock-tied scope pairs: [{"fs": "myfs", "start": ["myfs_trans_begin"], "end": ["myfs_trans_end"], "scope": "none"}]; scope: nofs, nofs-conditional or none (whether the start enters a NOFS scope).' },
-  { name: `${SECTION}.maxFileSize`, type: 'number', default: DEFAULT_SETTINGS.maxFileSize, description: 'Files larger than this many characters are not analysed (one information diagnostic says so).' },
+  {
+    name: `${SECTION}.kernelVersion`, type: 'string', default: 'auto',
+    description: 'Kernel version to model: "auto" reads the Makefile of the kernel tree around the file (else 6.12), or "X.Y" (4.12 to 7.0).',
+    markdownDescription: 'Kernel version whose GFP flags, allocators and `current_gfp_context()` rules are modelled.\n\n- `auto`: read `VERSION`/`PATCHLEVEL` from the top-level `Makefile` of the kernel tree around the file, and the composite masks from its `include/linux/gfp_types.h` (or `gfp.h` before 6.0); outside a tree, 6.12.\n- `X.Y` (4.12 to 7.0): that version\'s built-in tables, whatever the tree says.',
+  },
+  {
+    name: `${SECTION}.parserBackend`, type: 'string', enum: ['auto', 'native', 'wasm'], default: 'auto', scope: 'window',
+    description: 'tree-sitter backend: native (faster) or wasm (safest inside Electron); auto picks native where it loads, outside Electron.',
+    markdownDescription: 'tree-sitter backend of the language server. `native` is faster; `wasm` is the safe choice inside VS Code desktop\'s Electron host. `auto` uses `wasm` under Electron and `native` elsewhere (code-server, Neovim, the CLI) when it loads. Both backends ship with the extension; nothing is built or run from the workspace.',
+  },
+  {
+    name: `${SECTION}.inlayHints.enabled`, type: 'boolean', default: true,
+    description: 'Show the effective mask after gfp arguments whose effective context differs from the written mask.',
+    markdownDescription: 'Show the effective mask after a gfp argument when the context in force changes it, e.g. `GFP_KERNEL` inside `memalloc_nofs_save()` shows `⇒ GFP_NOFS`.',
+  },
+  {
+    name: `${SECTION}.severity`, type: 'object', default: {},
+    description: 'Severity per finding code, e.g. {"gfp/nofs-outside-scope": "hint"}; "off" hides the code. Values: error, warning, information, hint, off.',
+    markdownDescription: 'Severity per finding code, e.g. `{"gfp/nofs-outside-scope": "hint"}`; `"off"` hides that code. Values: `error`, `warning`, `information`, `hint`, `off`. The codes and what each means are listed in `docs/rules.md`, shipped with the extension.',
+  },
+  {
+    name: `${SECTION}.extraAllocators`, type: 'array', default: [],
+    description: 'Allocators the model does not know: [{"names": ["my_alloc"], "gfp": {"kind": "arg", "index": 1}, "backend": "slab"}]; gfp kinds: arg, optional (with default), implicit (with mask).',
+    markdownDescription: 'Allocators the model does not know, e.g. a driver\'s wrapper around `kmalloc()`:\n\n```json\n[{"names": ["my_alloc"], "gfp": {"kind": "arg", "index": 1}, "backend": "slab"}]\n```\n\n`gfp.kind`: `arg` (the mask is argument `index`, from 0), `optional` (with `default`), or `implicit` (with `mask`, for allocators that take no gfp argument).',
+  },
+  {
+    name: `${SECTION}.extraTransactions`, type: 'array', default: [],
+    description: 'Transaction or lock-tied scope pairs: [{"fs": "myfs", "start": ["myfs_trans_begin"], "end": ["myfs_trans_end"], "scope": "none"}]; scope: nofs, nofs-conditional or none (whether the start enters a NOFS scope).',
+    markdownDescription: 'Transaction (or lock-tied scope) pairs of a filesystem the model does not know:\n\n```json\n[{"fs": "myfs", "start": ["myfs_trans_begin"], "end": ["myfs_trans_end"], "scope": "none"}]\n```\n\n`scope`: `nofs` if the start enters a `memalloc_nofs_save()` scope (like `xfs_trans_alloc`), `nofs-conditional`, or `none` (allocations inside need their own scope or `GFP_NOFS`).',
+  },
+  {
+    name: `${SECTION}.maxFileSize`, type: 'number', default: DEFAULT_SETTINGS.maxFileSize,
+    description: 'Files larger than this many characters are not analysed (one information diagnostic says so).',
+  },
+];
+
+/**
+ * Settings only the VS Code extension reads (the language server never sees
+ * them): they are contributed by package.json next to SETTING_SPECS, and the
+ * manifest test checks both lists against it.
+ */
+export const CLIENT_SETTING_SPECS: readonly SettingSpec[] = [
+  {
+    name: `${SECTION}.includeCppHeaders`, type: 'boolean', default: false, scope: 'window',
+    description: 'Also analyse .h files that VS Code opens as C++ (language "cpp"). Off by default so that C++ projects are left alone; the server restarts when it changes.',
+    markdownDescription: 'Also analyse `.h` files that VS Code opens as C++ (language `cpp`, e.g. when the C/C++ extension or `files.associations` says so). Off by default so that C++ projects are left alone; the language server restarts when this changes.',
+  },
+  {
+    name: `${SECTION}.trace.server`, type: 'string', enum: ['off', 'messages', 'verbose'], default: 'off', scope: 'window',
+    description: 'Traces the messages between VS Code and the gfp-lens language server in the "GFP Lens" output channel (for bug reports).',
+  },
 ];
 
 const SEVERITIES: readonly SeveritySetting[] = ['error', 'warning', 'information', 'hint', 'off'];

@@ -14,6 +14,8 @@ export interface ClientOptions {
   settings?: Record<string, unknown>;
   /** Declare pull-diagnostics support. */
   pull?: boolean;
+  /** Sent as `initializationOptions`. */
+  initializationOptions?: unknown;
 }
 
 export class TestClient {
@@ -22,6 +24,8 @@ export class TestClient {
   readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
   readonly stderr: string[] = [];
   readonly warnings: string[] = [];
+  /** Every `gfp-lens/status` notification received, in order. */
+  readonly statuses: Array<Record<string, unknown>> = [];
   settings: Record<string, unknown>;
   private waiters: Array<() => void> = [];
 
@@ -35,6 +39,10 @@ export class TestClient {
       this.wake();
     });
     this.conn.onNotification('window/showMessage', (p: { message: string }) => this.warnings.push(p.message));
+    this.conn.onNotification('gfp-lens/status', (p: Record<string, unknown>) => {
+      this.statuses.push(p);
+      this.wake();
+    });
     this.conn.onNotification('window/logMessage', (p: { message: string }) => this.stderr.push(p.message));
     this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => this.settings));
     this.conn.onRequest('client/registerCapability', () => null);
@@ -42,7 +50,10 @@ export class TestClient {
     this.conn.onRequest('workspace/diagnostic/refresh', () => null);
     this.conn.listen();
     this.pull = options.pull === true;
+    this.initializationOptions = options.initializationOptions;
   }
+
+  private readonly initializationOptions: unknown;
 
   private readonly pull: boolean;
 
@@ -56,6 +67,7 @@ export class TestClient {
     const result = await this.conn.sendRequest('initialize', {
       processId: process.pid,
       rootUri,
+      ...(this.initializationOptions !== undefined ? { initializationOptions: this.initializationOptions } : {}),
       capabilities: {
         workspace: { configuration: true, workspaceEdit: { documentChanges: true }, didChangeConfiguration: { dynamicRegistration: true } },
         textDocument: {
