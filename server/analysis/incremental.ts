@@ -22,32 +22,26 @@ import type { SyntaxNode } from '../syntax/backend';
 import { ExtractCache } from '../syntax/extract-cache';
 import { shiftSpans as shift } from '../syntax/shift-spans';
 import type { FileIR, FunctionIR } from '../syntax/ir';
-import { collectSites, LineIndex, nofailCallFindings as nofailFindings, nofailChain, type FunctionResult, type SiteResult } from './analyze-file';
+import { collectSites, LineIndex, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
 import { patternWith, SummaryIndex } from './summary-index';
 import { summarize, type FunctionSummary } from './summary';
 import type { AnalysisContext } from './context';
-import { analyzeFlow, type CalleeEffects, type FunctionFlow } from './dataflow';
+import { analyzeFlow, type CalleeEffects } from './dataflow';
 import { scopeFindings } from './scope-findings';
 
-/** One function's results, in document offsets (except `flow`, see below). */
-export interface FunctionAnalysis {
-  /** The function's IR in document offsets. */
-  readonly fn: FunctionIR;
-  /**
-   * The dataflow, in offsets relative to `base` (its keys, such as save ids,
-   * are offsets, so it cannot be shifted as data). Add `base` to read a span.
-   */
-  readonly flow: FunctionFlow;
+/**
+ * One function's results, in document offsets, except `flow`: the dataflow is
+ * in offsets relative to `base` (its keys, such as save ids, are offsets, so it
+ * cannot be shifted as data). Add `base` to read a span.
+ */
+export interface FunctionAnalysis extends FunctionResult {
   readonly base: number;
-  readonly sites: readonly SiteResult[];
   readonly findings: readonly FindingData[];
 }
 
-export interface IncrementalAnalysis {
-  readonly ir: FileIR;
+/** A file's analysis (as analyzeIR's), with per-function results that may come from the cache. */
+export interface IncrementalAnalysis extends Omit<FileAnalysis, 'functions'> {
   readonly functions: readonly FunctionAnalysis[];
-  readonly sites: readonly SiteResult[];
-  readonly findings: readonly FindingData[];
   /** How many functions were analysed (the rest came from the cache). */
   readonly analysed: number;
 }
