@@ -15,7 +15,7 @@ import { collectFiles, runPool, shard } from './check';
 import type { FileResult } from './check-file';
 import type { WorkerInit } from './worker';
 import type { FunctionSummary } from '../analysis/summary';
-import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile } from './formats';
+import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile, type RunInfo } from './formats';
 
 class UsageError extends Error {}
 
@@ -151,20 +151,26 @@ export function formatExplanation(e: Explanation): string {
 
 // ---- check ---------------------------------------------------------------
 
-async function runCheck(args: readonly string[]): Promise<number> {
-  const p = parseArgs(
-    args,
-    new Set(['format', 'kernel-version', 'jobs', 'shard', 'fail-on', 'backend', 'max-size', 'file-timeout', 'out']),
-    new Set(['sites', 'whole-file', 'interprocedural']),
-  );
-  const format = last(p, 'format') ?? 'text';
-  if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`--format must be text, json or sarif, not '${format}'`);
-  const failOn = (last(p, 'fail-on') ?? 'error') as Severity | 'none';
-  if (!['error', 'warning', 'information', 'hint', 'none'].includes(failOn)) throw new UsageError(`--fail-on must be error, warning, information, hint or none`);
-  // WASM by default: both backends build identical trees, and for a check, which
-  // walks every interesting node once, WASM is faster end to end because node
-  // reads stay in JavaScript (native pays an N-API call per read). Measured on
-  // fs/ of 6.12: 4.8 s wall / 9.2 CPU-s against native's 6.8 s / 12.0 CPU-s.
+/** Options that every command analysing files takes (`check`, and commands built on it). */
+const ANALYSIS_VALUED = ['kernel-version', 'jobs', 'shard', 'backend', 'max-size', 'file-timeout'];
+const ANALYSIS_BOOLEAN = ['whole-file', 'interprocedural'];
+
+/** The files of a run, analysed: what every output format is made from. */
+export interface AnalysedRun {
+  readonly checked: CheckedFile[];
+  readonly info: RunInfo;
+  /** Missing paths and unreadable files (exit status 2). */
+  readonly ioErrors: number;
+  readonly skipped: number;
+  readonly started: number;
+}
+
+/**
+ * Collects the files below the positional paths and analyses them with the
+ * analysis options of `p`; notes about skipped and unreadable files go to
+ * standard error.
+ */
+async function analysePaths(p: Parsed, sites: boolean): Promise<AnalysedRun> {
   const backend = (last(p, 'backend') ?? 'wasm') as BackendChoice;
   if (!['auto', 'native', 'wasm'].includes(backend)) throw new UsageError(`--backend must be auto, native or wasm`);
   const jobs = last(p, 'jobs') !== undefined ? positiveInt(last(p, 'jobs')!, '--jobs') : os.availableParallelism?.() ?? os.cpus().length;
@@ -192,7 +198,7 @@ async function runCheck(args: readonly string[]): Promise<number> {
     backend,
     version: formatVersion(choice.version),
     ...(treeMasks ? { treeMasks: { masks: [...treeMasks.masks], path: treeMasks.path } } : {}),
-    options: { maxBytes, sites: p.flags.has('sites'), wholeFile: p.flags.has('whole-file') },
+    options: { maxBytes, sites, wholeFile: p.flags.has('whole-file') },
   };
   const results = await checkInRounds(files.map((f) => f.abs), jobs, timeout, baseInit, progress, p.flags.has('interprocedural') ? MAX_ROUNDS : 1);
   if (progress) process.stderr.write('\r\x1b[K');
@@ -217,6 +223,16 @@ async function runCheck(args: readonly string[]): Promise<number> {
     checked.push({ display, findings: r.findings, ...(r.sites ? { sites: r.sites } : {}) });
   });
   const info = { toolVersion: toolVersion(), kernelVersion: formatVersion(choice.version), kernelSource: `${choice.source}; masks from ${maskSource}`, files: checked.length };
+  return { checked, info, ioErrors, skipped, started };
+}
+
+async function runCheck(args: readonly string[]): Promise<number> {
+  const p = parseArgs(args, new Set(['format', 'fail-on', 'out', ...ANALYSIS_VALUED]), new Set(['sites', ...ANALYSIS_BOOLEAN]));
+  const format = last(p, 'format') ?? 'text';
+  if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`--format must be text, json or sarif, not '${format}'`);
+  const failOn = (last(p, 'fail-on') ?? 'error') as Severity | 'none';
+  if (!['error', 'warning', 'information', 'hint', 'none'].includes(failOn)) throw new UsageError(`--fail-on must be error, warning, information, hint or none`);
+  const { checked, info, ioErrors, skipped, started } = await analysePaths(p, p.flags.has('sites'));
   const report = format === 'json' ? formatJson(checked, info, p.flags.has('sites')) : format === 'sarif' ? formatSarif(checked, info) : formatText(checked);
   const out = last(p, 'out');
   if (out) fs.writeFileSync(out, report);

@@ -14,6 +14,11 @@ PW_VERSION=${PW_VERSION:-1.65.1}
 CACHE=${GFP_LENS_CS_CACHE:-$HOME/.cache/gfp-lens/code-server}
 STAMP=$CACHE/installed-$CS_VERSION-node$NODE_VERSION-pw$PW_VERSION
 if [ -f "$STAMP" ]; then exit 0; fi
+# Run from `npm test`, the environment carries the outer npm's settings as
+# npm_config_* variables, which the inner npm reads as its own config: its
+# user-agent would then still say node/v20, and code-server's postinstall,
+# which reads the Node major from npm_config_user_agent, refuses to install.
+for v in $(compgen -e | grep -E '^(npm_|NODE$)' || true); do unset "$v"; done
 mkdir -p "$CACHE"
 T0=$(date +%s)
 if [ ! -x "$CACHE/node24/dist/bin/node" ]; then
