@@ -21,7 +21,7 @@ import { parseVersion } from '../shared/model/version';
 import { AnalysisContext } from '../server/analysis/context';
 import type { SiteResult } from '../server/analysis/analyze-file';
 import { FunctionCache } from '../server/analysis/incremental';
-import { analyzeTree } from '../server/analysis/summary-index';
+import { analyzeSource } from '../server/analysis/summary-index';
 import type { SyntaxNode, CParser } from '../server/syntax/backend';
 import { createParser } from '../server/syntax/parser';
 import { DocumentStore, type DocumentAnalysis } from '../server/documents/document-store';
@@ -87,7 +87,7 @@ function analyseFresh(text: string, version: string, p: CParser): { sites: reado
   } finally {
     tree.dispose();
   }
-  const a = analyzeTree(contextFor(version), p, [{ path: 'f.c', text }]).files.get('f.c');
+  const a = analyzeSource(contextFor(version), p, text, 'f.c');
   const codes = new Map<string, number>();
   for (const f of a?.findings ?? []) codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
   return { sites: a?.sites ?? [], codes, errors };
@@ -260,7 +260,7 @@ test('headline refactor: a taken cookie name is not reused; an xfs transaction g
   assert.ok(!titlesB.some((t) => t.startsWith('Replace GFP_NOFS')), titlesB.join('; '));
 });
 
-test('incremental analysis equals the checker\'s (analyzeTree, in-file summaries) on every fixture, also after moving functions', async () => {
+test('incremental analysis equals the checker\'s (analyzeSource, in-file summaries) on every fixture, also after moving functions', async () => {
   const p = await getParser();
   for (const file of fixtureFiles()) {
     const text = fs.readFileSync(file, 'utf8');
@@ -271,7 +271,7 @@ test('incremental analysis equals the checker\'s (analyzeTree, in-file summaries
     for (const variant of [text, `/* moved */ ${text}`, `\n\n${text}`]) {
       const tree = p.parse(variant);
       try {
-        const whole = analyzeTree(ctx, p, [{ path: 'f.c', text: variant }]).files.get('f.c') ?? { findings: [], sites: [] };
+        const whole = analyzeSource(ctx, p, variant, 'f.c') ?? { findings: [], sites: [] };
         const inc = await cache.analyze(ctx, 'k', tree.rootNode, variant);
         assert.equal(render(inc.findings, inc.sites), render(whole.findings, whole.sites), path.relative(FIXTURE_ROOT, file));
       } finally {

@@ -11,7 +11,9 @@ import { FINDING_RULES } from '../shared/findings';
 import { parseVersion } from '../shared/model/version';
 import { AnalysisContext } from '../server/analysis/context';
 import { LineIndex, type FileAnalysis } from '../server/analysis/analyze-file';
-import { analyzeTree, type TreeAnalysis } from '../server/analysis/summary-index';
+import { analyzeSource, summaryContext } from '../server/analysis/summary-index';
+import { WorkspaceIndex } from '../server/analysis/workspace-index';
+import { inProcessAnalyser } from '../server/cli/check-file';
 import { createParser } from '../server/syntax/parser';
 import type { BackendName, CParser } from '../server/syntax/backend';
 import { parseFixture } from './fixture-format';
@@ -44,20 +46,34 @@ function render(analysis: FileAnalysis, text: string): { findings: string[]; sit
 
 /**
  * A fixture under test/fixtures/trees/<name>/ is analysed with every .c file of
- * that directory (a small tree: summaries cross files); any other fixture is a
- * tree of its own (summaries of its own functions still apply).
+ * that directory as a workspace index (a small tree: summaries cross files,
+ * names resolve through its name table); any other fixture is a tree of its
+ * own (summaries of its own functions still apply).
  */
-const trees = new Map<string, TreeAnalysis>();
-function treeAnalysisFor(backend: BackendName, parser: CParser, file: string, version: string): TreeAnalysis {
+const trees = new Map<string, Promise<ReadonlyMap<string, FileAnalysis>>>();
+function treeAnalysisFor(backend: BackendName, parser: CParser, file: string, version: string): Promise<ReadonlyMap<string, FileAnalysis>> {
   const rel = path.relative(FIXTURE_ROOT, file).split(path.sep);
   const members = rel[0] === 'trees' && rel.length > 2 ? fixtureFiles(path.join(FIXTURE_ROOT, 'trees', rel[1])) : [file];
   const key = `${backend}:${members[0]}:${version}`;
   let t = trees.get(key);
   if (!t) {
-    t = analyzeTree(contextFor(version), parser, members.map((m) => ({ path: m, text: fs.readFileSync(m, 'utf8') })));
+    t = analyseAsIndex(contextFor(version), parser, members);
     trees.set(key, t);
   }
   return t;
+}
+
+async function analyseAsIndex(ctx: AnalysisContext, parser: CParser, members: readonly string[]): Promise<ReadonlyMap<string, FileAnalysis>> {
+  const index = new WorkspaceIndex(path.dirname(members[0]), 'fixtures');
+  const stats = await index.refresh(members, inProcessAnalyser(ctx, parser));
+  assert.ok(stats.settled, 'the index of a fixture tree settles');
+  const summaries = summaryContext(ctx, index.summaries(), index.nameTable());
+  const out = new Map<string, FileAnalysis>();
+  for (const m of members) {
+    const analysis = analyzeSource(ctx, parser, fs.readFileSync(m, 'utf8'), m, summaries);
+    if (analysis) out.set(m, analysis);
+  }
+  return out;
 }
 
 const EMPTY: FileAnalysis = { ir: { functions: [], threadFunctions: new Set() }, functions: [], sites: [], findings: [] };
@@ -78,7 +94,7 @@ for (const backend of ['native', 'wasm'] as const) {
       const text = fs.readFileSync(file, 'utf8');
       const fixture = parseFixture(text);
       {
-        const analysis = treeAnalysisFor(backend, parser, file, fixture.version ?? '6.12').files.get(file) ?? EMPTY;
+        const analysis = (await treeAnalysisFor(backend, parser, file, fixture.version ?? '6.12')).get(file) ?? EMPTY;
         const got = render(analysis, text);
         const problems: string[] = [];
         const lines = new LineIndex(text);

@@ -9,13 +9,33 @@ import { extractFile } from '../syntax/extract';
 import type { CallOp } from '../syntax/ir';
 import { interestingRanges } from '../syntax/ranges';
 import { analyzeIR, nofailChain, type FileAnalysis } from './analyze-file';
+import { scanDefinitions, type Definition } from './definitions';
 import type { AnalysisContext } from './context';
 import type { CalleeEffects, CalleeOutcome } from './dataflow';
 import { summarize, type FunctionSummary } from './summary';
 
+/**
+ * Where a name is defined across the tree, from the name table of the
+ * workspace index (definitions.ts): the files with a global definition, and
+ * the headers with a static one (every includer sees those). A file appears
+ * once per definition, so two `#ifdef` variants in one file count twice.
+ */
+export interface NameDefinitions {
+  readonly globals: readonly string[];
+  readonly headerStatics: readonly string[];
+}
+
 export class SummaryIndex {
   private readonly byFile = new Map<string, readonly FunctionSummary[]>();
   private readonly byName = new Map<string, FunctionSummary[]>();
+  /** Definitions of names that have summaries, when a whole tree's name table is known. */
+  private nameTable: ReadonlyMap<string, NameDefinitions> = new Map();
+  /**
+   * The static functions of the file being analysed, whether or not they have
+   * a summary: one file at a time (a worker analyses thousands, and keeping
+   * them all would grow without end).
+   */
+  private localStatics: { readonly file: string; readonly names: ReadonlySet<string> } | undefined;
 
   /** Replaces the summaries of one file; returns whether anything changed. */
   setFile(file: string, summaries: readonly FunctionSummary[]): boolean {
@@ -32,6 +52,16 @@ export class SummaryIndex {
     return true;
   }
 
+  /** The tree's definitions of the names that have summaries (see NameDefinitions). */
+  setNameTable(table: ReadonlyMap<string, NameDefinitions>): void {
+    this.nameTable = table;
+  }
+
+  /** The static functions `file` defines (all of them, not only those with summaries). */
+  setLocalStatics(file: string, names: ReadonlySet<string>): void {
+    this.localStatics = { file, names };
+  }
+
   /**
    * The definition a call in `fromFile` reaches, as C resolves it: a static
    * definition in the same file first, then the one non-static definition (or
@@ -41,15 +71,37 @@ export class SummaryIndex {
   resolve(name: string, fromFile: string): FunctionSummary | undefined {
     const defs = this.byName.get(name);
     if (!defs || name === '') return undefined;
-    const local = defs.find((d) => d.isStatic && d.file === fromFile);
-    if (local) return local;
+    const local = defs.filter((d) => d.isStatic && d.file === fromFile);
+    if (local.length > 0) return local.length === 1 ? local[0] : undefined;
+    // A static of this file without a summary (it has no effect) still hides
+    // every other definition from this file's calls.
+    if (this.localStatics?.file === fromFile && this.localStatics.names.has(name)) return undefined;
     const globals = defs.filter((d) => !d.isStatic);
-    if (globals.length === 1) return globals[0];
-    if (globals.length === 0) {
-      const inHeaders = defs.filter((d) => d.isStatic && d.file.endsWith('.h'));
-      if (inHeaders.length === 1) return inHeaders[0];
+    const inHeaders = defs.filter((d) => d.isStatic && d.file.endsWith('.h'));
+    const table = this.nameTable.get(name);
+    if (table) {
+      // The name table also sees definitions that have no summary: one of
+      // them is a second definition, and makes the name ambiguous. A lowered
+      // definition the text scan missed still counts.
+      const pick = (files: readonly string[], summarised: readonly FunctionSummary[]): FunctionSummary | undefined | 'none' => {
+        const all = [...files, ...summarised.map((d) => d.file).filter((f) => !files.includes(f))];
+        if (all.length === 0) return 'none';
+        if (all.length > 1) return undefined;
+        const found = summarised.filter((d) => d.file === all[0]);
+        return found.length === 1 ? found[0] : undefined;
+      };
+      const global = pick(table.globals, globals);
+      if (global !== 'none') return global;
+      const header = pick(table.headerStatics, inHeaders);
+      return header === 'none' ? undefined : header;
     }
+    if (globals.length === 1) return globals[0];
+    if (globals.length === 0 && inHeaders.length === 1) return inHeaders[0];
     return undefined;
+  }
+
+  hasSummaries(): boolean {
+    return this.byName.size > 0;
   }
 
   /** The callee effects seen from one file. */
@@ -99,61 +151,72 @@ export function indexOf(summaries: readonly FunctionSummary[]): SummaryIndex {
   return index;
 }
 
-export interface TreeFile {
-  readonly path: string;
-  readonly text: string;
-}
-
-export interface TreeAnalysis {
+/** Summaries of the other files, and the pattern of what is worth lowering given them. */
+export interface SummaryContext {
   readonly index: SummaryIndex;
-  readonly files: ReadonlyMap<string, FileAnalysis>;
-  readonly rounds: number;
+  readonly pattern: RegExp;
 }
 
-const MAX_ROUNDS = 6;
+/** The summary context of an index (what a worker builds from the summaries it is sent). */
+export function summaryContext(ctx: AnalysisContext, summaries: readonly FunctionSummary[], nameTable?: ReadonlyArray<[string, NameDefinitions]>): SummaryContext {
+  const index = indexOf(summaries);
+  if (nameTable) index.setNameTable(new Map(nameTable));
+  return { index, pattern: patternWith(ctx, index) };
+}
 
 /**
- * Analyses a set of files with each other's summaries: round after round,
- * re-analysing the files that call a function whose summary changed, until
- * nothing changes. Returns the final analysis of every file.
+ * Parses and analyses one file with the summaries of the others: only the
+ * top-level definitions that mention something the analysis reads are parsed
+ * (ranges.ts), unless `wholeFile`. Undefined when the file mentions nothing of
+ * the kind (no allocator, GFP name, scope or function with a summary), which
+ * spares the parse, the single most expensive step.
  */
-export function analyzeTree(ctx: AnalysisContext, parser: CParser, files: readonly TreeFile[]): TreeAnalysis {
-  const index = new SummaryIndex();
-  const results = new Map<string, FileAnalysis>();
-  let pattern = ctx.interesting;
-  let dirty = new Set(files.map((f) => f.path));
-  let rounds = 0;
-  while (dirty.size > 0 && rounds < MAX_ROUNDS) {
-    rounds++;
-    const changedNames = new Set<string>();
-    for (const file of files) {
-      if (!dirty.has(file.path) || !pattern.test(file.text)) continue;
-      const analysis = analyzeOne(ctx, parser, file, pattern, index);
-      results.set(file.path, analysis);
-      const summaries = analysis.functions.map((f) => summarize(f.flow, file.path, f.sites, nofailChain(f.flow, index.forFile(file.path))));
-      const before = new Map(index.summaries().filter((s) => s.file === file.path).map((s) => [s.name, JSON.stringify(s)]));
-      if (index.setFile(file.path, summaries)) {
-        for (const s of summaries) if (before.get(s.name) !== JSON.stringify(s)) changedNames.add(s.name);
-        for (const name of before.keys()) if (!summaries.some((s) => s.name === name)) changedNames.add(name);
-      }
+export function analyzeSource(
+  ctx: AnalysisContext,
+  parser: CParser,
+  text: string,
+  file: string,
+  summaries?: SummaryContext,
+  options: { readonly wholeFile?: boolean; readonly definitions?: readonly Definition[] } = {},
+): FileAnalysis | undefined {
+  let pattern = summaries?.pattern ?? ctx.interesting;
+  if (!pattern.test(text)) return undefined;
+  // A static function of this file hides every other definition of its name
+  // from this file's calls, whether or not the analysis lowers it.
+  if (summaries && summaries.index.hasSummaries()) summaries.index.setLocalStatics(file, new Set((options.definitions ?? scanDefinitions(text)).filter((d) => d.isStatic).map((d) => d.name)));
+  const analyse = (): FileAnalysis => {
+    const tree = options.wholeFile === true ? parser.parse(text) : parser.parse(text, undefined, interestingRanges(text, pattern));
+    try {
+      return analyzeIR(ctx, extractFile(tree.rootNode, text, { interesting: pattern }), text, summaries?.index.forFile(file));
+    } finally {
+      tree.dispose();
     }
-    if (changedNames.size === 0) break;
-    // Callers of what changed are worth (re-)analysing, even if they mention nothing else.
-    pattern = patternWith(ctx, index);
-    const changed = new RegExp(`\\b(?:${[...changedNames].map(escapeRe).join('|')})\\s*\\(`);
-    dirty = new Set(files.filter((f) => changed.test(f.text)).map((f) => f.path));
+  };
+  // A function of this file that gains an effect makes its callers here
+  // worth lowering even when they mention nothing else the analysis reads
+  // (a commit that only calls a helper which restores the cookie): analyse
+  // again with those names, a bounded number of times (each pass lifts the
+  // effects one call level).
+  let analysis = analyse();
+  for (let pass = 1; pass < SAME_FILE_PASSES; pass++) {
+    const lifted = effectfulSummaries(analysis, file, summaries)
+      .map((x) => x.name)
+      .filter((name) => !pattern.test(name));
+    if (lifted.length === 0) break;
+    pattern = new RegExp(`${pattern.source}|\\b(?:${lifted.map(escapeRe).join('|')})\\b`);
+    analysis = analyse();
   }
-  return { index, files: results, rounds };
+  return analysis;
 }
 
-function analyzeOne(ctx: AnalysisContext, parser: CParser, file: TreeFile, pattern: RegExp, index: SummaryIndex): FileAnalysis {
-  const tree = parser.parse(file.text, undefined, interestingRanges(file.text, pattern));
-  try {
-    const ir = extractFile(tree.rootNode, file.text, { interesting: pattern });
-    return analyzeIR(ctx, ir, file.text, index.forFile(file.path));
-  } finally {
-    tree.dispose();
-  }
+/** Passes over one file at most (see analyzeSource): call chains inside one file are short. */
+const SAME_FILE_PASSES = 4;
+
+/** What a file's functions do to their callers, as the index keeps it: the effectful ones only. */
+export function effectfulSummaries(analysis: FileAnalysis, file: string, summaries?: SummaryContext): FunctionSummary[] {
+  return analysis.functions
+    .map((f) => summarize(f.flow, file, f.sites, summaries ? nofailChain(f.flow, summaries.index.forFile(file)) : undefined))
+    .filter((x) => x.outcomes.length > 0 || (x.nofail !== undefined && x.nofail.via.length < 2));
 }
 
 function escapeRe(s: string): string {

@@ -3,13 +3,14 @@
 
 import * as fs from 'node:fs';
 import type { FindingData } from '../../shared/evaluate';
-import { AnalysisContext } from '../analysis/context';
-import { analyzeIR, LineIndex, nofailChain } from '../analysis/analyze-file';
-import type { SummaryIndex } from '../analysis/summary-index';
-import { summarize, type FunctionSummary } from '../analysis/summary';
-import { extractFile } from '../syntax/extract';
+import type { AnalysisContext } from '../analysis/context';
+import { LineIndex } from '../analysis/analyze-file';
+import { analyzeSource, effectfulSummaries, summaryContext, type SummaryContext } from '../analysis/summary-index';
+import type { FunctionSummary } from '../analysis/summary';
 import type { CParser } from '../syntax/backend';
-import { interestingRanges } from '../syntax/ranges';
+import { encodeDefinitions, scanDefinitions, type Definition } from '../analysis/definitions';
+import { calledNames, encodeCalls } from '../analysis/call-names';
+import { sha1, type AnalyseFiles, type FileFacts } from '../analysis/workspace-index';
 
 export interface FileFinding {
   readonly line: number;
@@ -47,6 +48,8 @@ export interface FileResult {
   readonly summaries?: readonly FunctionSummary[];
   /** A re-check round found nothing in this file that changed: the previous result stands. */
   readonly unchanged?: boolean;
+  /** What the workspace index keeps of the file (with `CheckFileOptions.index`). */
+  readonly facts?: FileFacts;
 }
 
 export interface CheckFileOptions {
@@ -54,15 +57,18 @@ export interface CheckFileOptions {
   readonly sites: boolean;
   /** Parse every file whole instead of only its interesting definitions (for comparisons). */
   readonly wholeFile?: boolean;
+  /** Also return what the workspace index keeps of the file (`FileResult.facts`). */
+  readonly index?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads a file as text, or says why it will not be analysed. */
-export function readSource(file: string, maxBytes: number): { text: string } | { skipped: string; bytes: number } | { error: string } {
+export function readSource(file: string, maxBytes: number): { text: string; mtimeMs: number; size: number } | { skipped: string; bytes: number } | { error: string } {
   let buf: Buffer;
+  let stat: fs.Stats;
   try {
-    const stat = fs.statSync(file);
+    stat = fs.statSync(file);
     if (stat.size > maxBytes) return { skipped: `larger than the size limit (${stat.size} > ${maxBytes} bytes)`, bytes: stat.size };
     buf = fs.readFileSync(file);
   } catch (e) {
@@ -70,16 +76,10 @@ export function readSource(file: string, maxBytes: number): { text: string } | {
   }
   if (buf.includes(0)) return { skipped: 'binary file (contains NUL bytes)', bytes: buf.length };
   try {
-    return { text: utf8.decode(buf) };
+    return { text: utf8.decode(buf), mtimeMs: stat.mtimeMs, size: stat.size };
   } catch {
     return { skipped: 'not valid UTF-8', bytes: buf.length };
   }
-}
-
-/** Summaries of the other files of the run, and the pattern of what is worth lowering given them. */
-export interface SummaryContext {
-  readonly index: SummaryIndex;
-  readonly pattern: RegExp;
 }
 
 export function checkText(
@@ -89,21 +89,12 @@ export function checkText(
   options: Pick<CheckFileOptions, 'sites' | 'wholeFile'>,
   file = '',
   summaries?: SummaryContext,
+  definitions?: readonly Definition[],
 ): Omit<FileResult, 'bytes'> {
-  const pattern = summaries?.pattern ?? ctx.interesting;
-  // Nothing to say about a file that mentions no allocator, GFP name, scope or
-  // function with a summary: skip the parse (the single most expensive step).
-  if (!pattern.test(text)) return { findings: [], ...(options.sites ? { sites: [] } : {}) };
-  // Parse only the top-level definitions that mention something the analysis
-  // reads (ranges.ts); the rest would be lowered to nothing anyway.
-  const tree = options.wholeFile ? parser.parse(text) : parser.parse(text, undefined, interestingRanges(text, pattern));
-  try {
-    const callees = summaries?.index.forFile(file);
-    const analysis = analyzeIR(ctx, extractFile(tree.rootNode, text, { interesting: pattern }), text, callees);
-    // What this file's functions do to their callers, for the next round (effectful ones only).
-    const fileSummaries = analysis.functions
-      .map((f) => summarize(f.flow, file, f.sites, summaries ? nofailChain(f.flow, summaries.index.forFile(file)) : undefined))
-      .filter((x) => x.outcomes.length > 0 || (x.nofail && x.nofail.via.length < 2));
+  const analysis = analyzeSource(ctx, parser, text, file, summaries, { wholeFile: options.wholeFile, definitions });
+  if (!analysis) return { findings: [], ...(options.sites ? { sites: [] } : {}) };
+  {
+    const fileSummaries = effectfulSummaries(analysis, file, summaries);
     const lines = new LineIndex(text);
     const pos = (offset: number) => lines.position(offset);
     const findings = analysis.findings.map((f): FileFinding => {
@@ -142,16 +133,38 @@ export function checkText(
       };
     });
     return { findings, sites, summaries: fileSummaries };
-  } finally {
-    tree.dispose();
   }
 }
 
-export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, options: CheckFileOptions, summaries?: SummaryContext, recheck?: RegExp): FileResult {
+export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, options: CheckFileOptions, summaries?: SummaryContext, recheck?: ReadonlySet<string>): FileResult {
   const source = readSource(file, options.maxBytes);
   if ('error' in source) return { findings: [], error: source.error, bytes: 0 };
   if ('skipped' in source) return { findings: [], skipped: source.skipped, bytes: source.bytes };
+  const definitions = summaries?.index.hasSummaries() || options.index ? scanDefinitions(source.text) : undefined;
+  // The names this file calls, its own functions included: when one of them
+  // gains an effect, the file's other functions that call it are worth
+  // lowering too (they may mention nothing else the analysis reads).
+  const calls = recheck || options.index ? calledNames(source.text) : undefined;
   // A later round re-checks only the files that call a function whose summary changed.
-  if (recheck && !recheck.test(source.text)) return { findings: [], unchanged: true, bytes: 0 };
-  return { ...checkText(ctx, parser, source.text, options, file, summaries), bytes: Buffer.byteLength(source.text) };
+  if (recheck && ![...calls!].some((n) => recheck.has(n))) return { findings: [], unchanged: true, bytes: 0 };
+  const result = checkText(ctx, parser, source.text, options, file, summaries, definitions);
+  const facts: FileFacts | undefined = options.index
+    ? { mtimeMs: source.mtimeMs, size: source.size, hash: sha1(source.text), definitions: encodeDefinitions(definitions ?? []), summaries: result.summaries ?? [], calls: encodeCalls(calls!) }
+    : undefined;
+  return { ...result, bytes: Buffer.byteLength(source.text), ...(facts ? { facts } : {}) };
+}
+
+/**
+ * The index's analyser without threads: checks the files one after the other
+ * in this thread (tests, small trees). The CLI uses worker threads instead.
+ */
+export function inProcessAnalyser(ctx: AnalysisContext, parser: CParser, maxBytes = 4 * 1024 * 1024): AnalyseFiles {
+  return async (files, summaries, nameTable, recheck) => {
+    const context = summaryContext(ctx, summaries, nameTable);
+    const wanted = recheck ? new Set(recheck) : undefined;
+    return files.map((file) => {
+      const r = checkFile(ctx, parser, file, { maxBytes, sites: false, index: true }, context, wanted);
+      return r.unchanged ? undefined : r.facts;
+    });
+  };
 }

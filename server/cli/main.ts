@@ -14,7 +14,7 @@ import type { BackendChoice } from '../syntax/backend';
 import { collectFiles, runPool, shard } from './check';
 import type { FileResult } from './check-file';
 import type { WorkerInit } from './worker';
-import type { FunctionSummary } from '../analysis/summary';
+import { MAX_INDEX_ROUNDS, WorkspaceIndex } from '../analysis/workspace-index';
 import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile, type RunInfo } from './formats';
 
 class UsageError extends Error {}
@@ -34,8 +34,12 @@ check options:
   --max-size BYTES           skip larger files (default 4194304)
   --file-timeout SECONDS     report and skip a file that takes longer (default 60)
   --whole-file               parse every file whole, not only the definitions that can matter
-  --interprocedural          apply function summaries across the checked files (experimental:
-                             rounds until summaries settle, at most 4; slow on large trees)
+  --root DIR                 the tree whose workspace index applies (default: the kernel tree
+                             the first path is in); summaries of every function in it
+                             apply across files, cached in ~/.cache/gfp-lens/index
+  --no-index                 no workspace index: only summaries of the same file apply
+  --interprocedural          outside a kernel tree: an index of the checked files themselves
+                             (not cached)
   -o, --out FILE             write the report to FILE instead of standard output
 
 explain options:
@@ -152,8 +156,8 @@ export function formatExplanation(e: Explanation): string {
 // ---- check ---------------------------------------------------------------
 
 /** Options that every command analysing files takes (`check`, and commands built on it). */
-const ANALYSIS_VALUED = ['kernel-version', 'jobs', 'shard', 'backend', 'max-size', 'file-timeout'];
-const ANALYSIS_BOOLEAN = ['whole-file', 'interprocedural'];
+const ANALYSIS_VALUED = ['kernel-version', 'jobs', 'shard', 'backend', 'max-size', 'file-timeout', 'root'];
+const ANALYSIS_BOOLEAN = ['whole-file', 'interprocedural', 'no-index'];
 
 /** The files of a run, analysed: what every output format is made from. */
 export interface AnalysedRun {
@@ -200,7 +204,25 @@ async function analysePaths(p: Parsed, sites: boolean): Promise<AnalysedRun> {
     ...(treeMasks ? { treeMasks: { masks: [...treeMasks.masks], path: treeMasks.path } } : {}),
     options: { maxBytes, sites, wholeFile: p.flags.has('whole-file') },
   };
-  const results = await checkInRounds(files.map((f) => f.abs), jobs, timeout, baseInit, progress, p.flags.has('interprocedural') ? MAX_ROUNDS : 1);
+  // The workspace index: of the tree given with --root, else of the kernel
+  // tree the paths are in; with --interprocedural outside a tree, of the
+  // checked files alone.
+  let indexRoot: string | undefined;
+  if (p.flags.has('root')) {
+    indexRoot = path.resolve(last(p, 'root')!);
+    if (!fs.existsSync(indexRoot) || !fs.statSync(indexRoot).isDirectory()) throw new UsageError(`--root ${last(p, 'root')}: not a directory`);
+  } else if (choice.tree) {
+    indexRoot = choice.tree.root;
+  }
+  const indexScope: IndexScope | undefined = p.flags.has('no-index')
+    ? undefined
+    : indexRoot !== undefined
+      ? { root: indexRoot, files: collectFiles([indexRoot]).files.map((f) => f.abs), persistent: true }
+      : p.flags.has('interprocedural')
+        ? { root: process.cwd(), files: files.map((f) => f.abs), persistent: false }
+        : undefined;
+  const indexKey = JSON.stringify([toolVersion(), baseInit.version, baseInit.treeMasks ?? null]);
+  const results = await checkWithIndex(files.map((f) => f.abs), jobs, timeout, baseInit, progress, indexScope, indexKey);
   if (progress) process.stderr.write('\r\x1b[K');
 
   const checked: CheckedFile[] = [];
@@ -247,49 +269,91 @@ async function runCheck(args: readonly string[]): Promise<number> {
   return checked.some((f) => f.findings.some((d) => SEVERITY_RANK[d.severity] >= threshold)) ? 1 : 0;
 }
 
-/** Rounds of summaries: later rounds re-check only callers of functions whose summary changed. */
-const MAX_ROUNDS = 4;
+/** The files whose summaries apply to each other, and whether their index is kept on disk. */
+interface IndexScope {
+  readonly root: string;
+  readonly files: readonly string[];
+  readonly persistent: boolean;
+}
 
 /**
- * Checks the files with each other's summaries. Round 1 analyses every file
- * and collects what each function does to its callers; every later round hands
- * the summaries to the workers and re-analyses only the files that call a
- * function whose summary changed, until none does.
+ * Checks the files, with the summaries of the workspace index when there is
+ * one: the index is brought up to date first (re-analysing what changed since
+ * its cache, and the callers of every summary that changed), then the checked
+ * files that the index rounds did not already analyse with the final
+ * summaries are checked with them.
  */
-async function checkInRounds(
+async function checkWithIndex(
   files: readonly string[],
   jobs: number,
   timeout: number,
-  init: Omit<WorkerInit, 'summaries' | 'recheck'>,
+  init: Omit<WorkerInit, 'summaries' | 'recheck' | 'nameTable'>,
   progress: boolean,
-  maxRounds: number,
+  scope: IndexScope | undefined,
+  key: string,
 ): Promise<Array<FileResult | undefined>> {
-  const results: Array<FileResult | undefined> = new Array(files.length);
-  const byFile = new Map<string, readonly FunctionSummary[]>();
-  let recheck: string | undefined;
-  for (let round = 1; round <= maxRounds; round++) {
-    const summaries = [...byFile.values()].flat();
-    const { results: got } = await runPool(files, {
+  const say = (text: string) => {
+    if (progress) process.stderr.write(`\r\x1b[K${text}`);
+  };
+  const run = async (list: readonly string[], extra: Partial<WorkerInit>, label: string): Promise<Array<FileResult | undefined>> => {
+    const { results } = await runPool(list, {
       jobs,
       fileTimeoutMs: timeout * 1000,
-      init: { ...init, summaries, ...(recheck !== undefined ? { recheck } : {}) },
-      ...(progress ? { onProgress: (done: number, total: number) => process.stderr.write(`\rgfp-lens: round ${round}: ${done}/${total} files`) } : {}),
+      init: { ...init, ...extra, options: { ...init.options, ...(extra.options ?? {}) } },
+      ...(progress ? { onProgress: (done: number, total: number) => say(`gfp-lens: ${label}: ${done}/${total} files`) } : {}),
     });
-    const changed = new Set<string>();
+    return results;
+  };
+  if (!scope) return run(files, {}, 'checking');
+
+  const started = Date.now();
+  const index = new WorkspaceIndex(scope.root, key);
+  if (scope.persistent) index.load();
+  const wanted = new Set(files);
+  // The latest result of each checked file from the index rounds: final once the rounds settle.
+  const fresh = new Map<string, FileResult>();
+  let round = 0;
+  const stats = await index.refresh(scope.files, async (list, summaries, nameTable, recheck) => {
+    round++;
+    const got = await run(list, { summaries, nameTable: [...nameTable], ...(recheck !== undefined ? { recheck } : {}), options: { ...init.options, index: true } }, `indexing ${scope.root} (round ${round})`);
     got.forEach((r, i) => {
-      if (!r || r.unchanged) return;
-      results[i] = r;
-      const file = files[i];
-      const next = r.summaries ?? [];
-      const before = new Map((byFile.get(file) ?? []).map((s) => [s.name, JSON.stringify(s)]));
-      for (const s of next) if (before.get(s.name) !== JSON.stringify(s)) changed.add(s.name);
-      for (const name of before.keys()) if (!next.some((s) => s.name === name)) changed.add(name);
-      if (next.length > 0) byFile.set(file, next);
-      else byFile.delete(file);
+      if (r && !r.unchanged && wanted.has(list[i])) {
+        // The facts live in the index; the result keeps what the report needs.
+        const { facts: _kept, ...result } = r;
+        fresh.set(list[i], result);
+      }
     });
-    if (process.env.GFP_LENS_DEBUG) process.stderr.write(`gfp-lens: round ${round}: ${got.filter((r) => r && !r.unchanged).length} files analysed, ${changed.size} summaries changed\n`);
-    if (changed.size === 0) break;
-    recheck = `\\b(?:${[...changed].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*\\(`;
+    return got.map((r) => (r && !r.unchanged && r.facts ? r.facts : undefined));
+  });
+  if (scope.persistent) {
+    try {
+      index.save();
+    } catch (e) {
+      process.stderr.write(`gfp-lens: warning: could not write the index cache ${index.cacheFile}: ${(e as Error).message}\n`);
+    }
+  }
+  if (process.env.GFP_LENS_DEBUG) {
+    process.stderr.write(
+      `gfp-lens: index of ${scope.root}: ${index.size} files, ${stats.reused} from the cache${stats.cacheNote ? ` (${stats.cacheNote})` : ''}, rounds analysed ${stats.rounds.join('+') || 0} files, ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+    );
+  }
+  if (!stats.settled) {
+    process.stderr.write(
+      `gfp-lens: note: ${stats.pending} function summaries of the index of ${scope.root} are still settling after ${MAX_INDEX_ROUNDS} rounds; ` +
+        `their deepest effects are left out this time, and the next run goes on from there\n`,
+    );
+  }
+  // Results from the rounds are final, except for callers of summaries that
+  // changed in a last round whose callers were not analysed again.
+  const stale = stats.settled ? new Set<string>() : new Set(index.callersOf(files, index.pendingNames));
+  const results: Array<FileResult | undefined> = files.map((f) => (stale.has(f) ? undefined : fresh.get(f)));
+  const rest = files.filter((_, i) => results[i] === undefined);
+  if (rest.length > 0) {
+    const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable() }, 'checking');
+    const at = new Map(rest.map((f, i) => [f, got[i]]));
+    files.forEach((f, i) => {
+      if (results[i] === undefined) results[i] = at.get(f);
+    });
   }
   return results;
 }

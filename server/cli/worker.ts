@@ -9,7 +9,7 @@ import { AnalysisContext } from '../analysis/context';
 import type { BackendChoice, CParser } from '../syntax/backend';
 import { createParser } from '../syntax/parser';
 import { checkFile, type CheckFileOptions } from './check-file';
-import { indexOf, patternWith } from '../analysis/summary-index';
+import { summaryContext, type NameDefinitions } from '../analysis/summary-index';
 import type { FunctionSummary } from '../analysis/summary';
 
 export interface WorkerInit {
@@ -20,7 +20,9 @@ export interface WorkerInit {
   /** Summaries of every file's effectful functions, from the rounds so far. */
   readonly summaries?: readonly FunctionSummary[];
   /** In a later round: only files matching this pattern (calls of changed functions) are analysed again. */
-  readonly recheck?: string;
+  readonly recheck?: readonly string[];
+  /** Where the names that have summaries are defined across the tree (the workspace index's name table). */
+  readonly nameTable?: ReadonlyArray<[string, NameDefinitions]>;
 }
 
 export type WorkerRequest = { readonly id: number; readonly file: string };
@@ -35,9 +37,8 @@ async function main(): Promise<void> {
     parentPort!.postMessage({ fatal: (e as Error).message });
     return;
   }
-  const index = indexOf(init.summaries ?? []);
-  const summaries = { index, pattern: patternWith(ctx, index) };
-  const recheck = init.recheck !== undefined ? new RegExp(init.recheck) : undefined;
+  const summaries = summaryContext(ctx, init.summaries ?? [], init.nameTable);
+  const recheck = init.recheck !== undefined ? new Set(init.recheck) : undefined;
   parentPort!.on('message', (req: WorkerRequest) => {
     let result;
     const started = Date.now();

@@ -1,0 +1,230 @@
+// Invariants of the workspace index (server/analysis/workspace-index.ts):
+// a restart re-analyses only the files that changed, an edit propagates only
+// summaries that changed (to the callers of those functions alone), a file
+// that goes away takes its summaries with it, and a cache that is corrupt,
+// truncated or from another configuration is rebuilt, never trusted. Also the
+// text scans it stands on: definitions.ts and call-names.ts.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseVersion } from '../shared/model/version';
+import { AnalysisContext } from '../server/analysis/context';
+import { scanDefinitions } from '../server/analysis/definitions';
+import { calledNames, encodeCalls, decodeCalls, mayCallAny, nameHash } from '../server/analysis/call-names';
+import { WorkspaceIndex, type AnalyseFiles } from '../server/analysis/workspace-index';
+import { inProcessAnalyser } from '../server/cli/check-file';
+import { createParser } from '../server/syntax/parser';
+
+test('scanDefinitions finds kernel-style definitions, static or not, and nothing else', () => {
+  const text = [
+    'static int demo_a(int x)',
+    '{',
+    '}',
+    '',
+    'STATIC struct demo *',
+    'demo_b(',
+    '\tstruct demo_mount\t*mp,\t/* the mount */',
+    '\tint\t\t\tflags)\t/* how */',
+    '',
+    '{',
+    '}',
+    '',
+    'static int __init demo_init(void)',
+    '{',
+    '}',
+    '',
+    'static __printf(2, 3) void demo_log(struct demo *d, const char *fmt, ...)',
+    '{',
+    '}',
+    '',
+    'int __weak demo_arch_hook(void)',
+    '{',
+    '}',
+    '',
+    'static const struct demo_ops demo_ops =',
+    '{',
+    '};',
+    '',
+    'SYSCALL_DEFINE1(demo_call, int, x)',
+    '{',
+    '}',
+    '',
+    '/* a comment that ends */',
+    'long __demo_inner(void)',
+    '{',
+    '}',
+  ].join('\n');
+  assert.deepEqual(
+    scanDefinitions(text).map((d) => `${d.isStatic ? 's' : 'g'}:${d.name}`),
+    ['s:demo_a', 's:demo_b', 's:demo_init', 's:demo_log', 'g:demo_arch_hook', 'g:__demo_inner'],
+  );
+});
+
+test('call hashes: every called name is found, keywords are not calls', () => {
+  const names = calledNames('int f(void) { if (x) return g(1) + sizeof(int); while (h (2)) ; }');
+  assert.deepEqual([...names].sort(), ['f', 'g', 'h']);
+  const calls = decodeCalls(encodeCalls(names));
+  assert.ok(mayCallAny(calls, new Set([nameHash('g')])));
+  assert.ok(!mayCallAny(calls, new Set([nameHash('demo_missing'), nameHash('if')])));
+});
+
+/** A small tree: a transaction layer whose start saves the NOFS cookie in a field, its callers, and an unrelated file. */
+function makeTree(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-index-'));
+  fs.writeFileSync(
+    path.join(root, 'trans.c'),
+    [
+      'void demo_trans_begin(struct demo_trans *tp)',
+      '{',
+      '\ttp->t_pflags = memalloc_nofs_save();',
+      '}',
+      '',
+      'void demo_trans_end(struct demo_trans *tp)',
+      '{',
+      '\tmemalloc_nofs_restore(tp->t_pflags);',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(
+    path.join(root, 'user.c'),
+    ['int demo_user(struct demo_trans *tp)', '{', '\tdemo_trans_begin(tp);', '\tp = kmalloc(8, GFP_NOFS);', '\tdemo_trans_end(tp);', '\treturn 0;', '}', ''].join('\n'),
+  );
+  fs.writeFileSync(path.join(root, 'other.c'), ['int demo_other(void)', '{', '\treturn kmalloc(8, GFP_KERNEL) != NULL;', '}', ''].join('\n'));
+  return root;
+}
+
+/** Rewrites a file and moves its mtime on, as an editor's save does. */
+function rewrite(file: string, text: string): void {
+  fs.writeFileSync(file, text);
+  const later = new Date(fs.statSync(file).mtimeMs + 5000);
+  fs.utimesSync(file, later, later);
+}
+
+async function setup(): Promise<{ root: string; cache: string; files: string[]; analyse: AnalyseFiles; analysed: string[][] }> {
+  const root = makeTree();
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cache-'));
+  const files = ['other.c', 'trans.c', 'user.c'].map((f) => path.join(root, f));
+  const inner = inProcessAnalyser(new AnalysisContext(parseVersion('6.12')), await createParser('native'));
+  const analysed: string[][] = [];
+  // Records which files each round really analysed (not those a recheck skipped).
+  const analyse: AnalyseFiles = async (list, summaries, table, recheck) => {
+    const facts = await inner(list, summaries, table, recheck);
+    analysed.push(list.filter((_, i) => facts[i] !== undefined).map((f) => path.basename(f)));
+    return facts;
+  };
+  return { root, cache, files, analyse, analysed };
+}
+
+test('a cold index analyses every file, then the callers of what it found; a warm start analyses nothing', async () => {
+  const { root, cache, files, analyse, analysed } = await setup();
+  const cold = new WorkspaceIndex(root, 'k1', cache);
+  cold.load();
+  assert.match(cold.note ?? '', /no index cache/);
+  const stats = await cold.refresh(files, analyse);
+  assert.ok(stats.settled);
+  assert.deepEqual(analysed[0], ['other.c', 'trans.c', 'user.c']);
+  // The summaries of trans.c are new: its callers (user.c, and trans.c itself,
+  // whose other functions may call them; not other.c) are analysed again.
+  assert.deepEqual(analysed[1], ['trans.c', 'user.c']);
+  assert.deepEqual(
+    cold.summaries().map((s) => s.name).sort(),
+    ['demo_trans_begin', 'demo_trans_end'],
+  );
+  cold.save();
+
+  analysed.length = 0;
+  const warm = new WorkspaceIndex(root, 'k1', cache);
+  warm.load();
+  assert.equal(warm.note, undefined);
+  const again = await warm.refresh(files, analyse);
+  assert.equal(again.reused, 3);
+  assert.deepEqual(analysed, []);
+  assert.deepEqual(JSON.stringify(warm.summaries()), JSON.stringify(cold.summaries()));
+});
+
+test('an edit re-summarises its file and re-analyses callers only when a summary changed', async () => {
+  const { root, cache, files, analyse, analysed } = await setup();
+  const index = new WorkspaceIndex(root, 'k1', cache);
+  await index.refresh(files, analyse);
+  index.save();
+
+  // An edit that changes no summary: that file alone.
+  analysed.length = 0;
+  rewrite(path.join(root, 'other.c'), ['int demo_other(void)', '{', '\treturn kmalloc(16, GFP_KERNEL) != NULL;', '}', ''].join('\n'));
+  const warm = new WorkspaceIndex(root, 'k1', cache);
+  warm.load();
+  await warm.refresh(files, analyse);
+  assert.deepEqual(analysed, [['other.c']]);
+
+  // An edit that removes the scope from the transaction start: its callers follow.
+  analysed.length = 0;
+  rewrite(path.join(root, 'trans.c'), ['void demo_trans_begin(struct demo_trans *tp)', '{', '\ttp->t_pflags = 0;', '}', '', 'void demo_trans_end(struct demo_trans *tp)', '{', '\tmemalloc_nofs_restore(tp->t_pflags);', '}', ''].join('\n'));
+  await warm.refresh(files, analyse);
+  // demo_user's own summary changes too (it now leaves a scope it never
+  // entered), so its callers, user.c itself, follow once more.
+  assert.deepEqual(analysed, [['trans.c'], ['trans.c', 'user.c'], ['user.c']]);
+  assert.ok(!warm.summaries().some((s) => s.name === 'demo_trans_begin'));
+
+  // A file that goes away takes its summaries with it.
+  analysed.length = 0;
+  fs.unlinkSync(path.join(root, 'trans.c'));
+  const left = files.filter((f) => !f.endsWith('trans.c'));
+  await warm.refresh(left, analyse);
+  assert.deepEqual(warm.summaries(), []);
+  // (user.c's own summary changes with it, and its declarator counts as a
+  // call of that name: one more look, which finds nothing new.)
+  assert.deepEqual(analysed, [[], ['user.c'], ['user.c']]);
+});
+
+test('a corrupt, truncated or foreign cache is rebuilt, never trusted', async () => {
+  const { root, cache, files, analyse, analysed } = await setup();
+  const index = new WorkspaceIndex(root, 'k1', cache);
+  await index.refresh(files, analyse);
+  index.save();
+  const good = fs.readFileSync(index.cacheFile, 'utf8');
+
+  const cases: Array<[string, string, RegExp]> = [
+    ['truncated', good.slice(0, Math.floor(good.length / 2)), /unreadable/],
+    ['not JSON', '\u0000\u0001garbage', /unreadable/],
+    ['another format', good.replace(/"format":\d+/, '"format":999'), /another version/],
+    ['a damaged entry', good.replace(/"[sg]:demo_trans_begin/, '"x:demo_trans_begin'), /damaged/],
+  ];
+  for (const [what, content, note] of cases) {
+    fs.writeFileSync(index.cacheFile, content);
+    analysed.length = 0;
+    const again = new WorkspaceIndex(root, 'k1', cache);
+    again.load();
+    assert.match(again.note ?? '', note, what);
+    await again.refresh(files, analyse);
+    assert.deepEqual(analysed[0], ['other.c', 'trans.c', 'user.c'], `${what}: every file is analysed again`);
+    assert.deepEqual(again.summaries().map((s) => s.name).sort(), ['demo_trans_begin', 'demo_trans_end'], what);
+  }
+
+  // Another configuration (kernel version, masks, tool version) has a cache of its own.
+  const other = new WorkspaceIndex(root, 'k2', cache);
+  assert.notEqual(other.cacheFile, index.cacheFile);
+  // And a cache written for another key under this one's name is not used.
+  fs.writeFileSync(other.cacheFile, good);
+  other.load();
+  assert.match(other.note ?? '', /another version/);
+});
+
+test('two indexes saving the same cache leave a whole one behind', async () => {
+  const { root, cache, files, analyse } = await setup();
+  const a = new WorkspaceIndex(root, 'k1', cache);
+  const b = new WorkspaceIndex(root, 'k1', cache);
+  await a.refresh(files, analyse);
+  await b.refresh(files, analyse);
+  a.save();
+  b.save();
+  a.save();
+  const c = new WorkspaceIndex(root, 'k1', cache);
+  c.load();
+  assert.equal(c.note, undefined);
+  assert.equal(c.size, 3);
+  assert.deepEqual(fs.readdirSync(path.dirname(c.cacheFile)).filter((f) => f.endsWith('.tmp')), []);
+});
