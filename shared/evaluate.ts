@@ -335,8 +335,11 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
   // NOFS/NOIO as written vs the scopes in force.
   // Only a written GFP_NOFS/GFP_NOIO that takes effect counts: `GFP_KERNEL | GFP_NOFS`
   // (xfs_inode_item_precommit_check) is GFP_KERNEL, since the OR brings __GFP_FS back.
-  const writesNoio = site.gfp !== undefined && /\bGFP_NOIO\b/.test(site.gfp.text) && hasAll(requested, B.IO) === 'no' && hasAll(requested, B.FS) === 'no';
-  const writesNofs = site.gfp !== undefined && /\bGFP_NOFS\b/.test(site.gfp.text) && hasAll(requested, B.FS) === 'no';
+  // A mask that is a policy input of the callee (jbd2's handle start) is not
+  // reclaim protection alone: scopes do not make it redundant or explain it.
+  const judged = site.gfp !== undefined && def.gfpPolicy === undefined;
+  const writesNoio = judged && /\bGFP_NOIO\b/.test(site.gfp!.text) && hasAll(requested, B.IO) === 'no' && hasAll(requested, B.FS) === 'no';
+  const writesNofs = judged && /\bGFP_NOFS\b/.test(site.gfp!.text) && hasAll(requested, B.FS) === 'no';
   if (writesNofs || writesNoio) {
     const written = writesNoio ? 'GFP_NOIO' : 'GFP_NOFS';
     const needs = (pf: readonly string[]) => {

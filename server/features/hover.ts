@@ -137,6 +137,7 @@ export function siteMarkdown(site: SiteResult, model: GfpModel, line: (o: number
   out.push('');
   out.push(`\`${site.call.callee}()\` · ${def.backend} allocator · requested ${requested} = \`${model.describe(e.requested)}\`${hexOf(model, e.requested)}`);
   if (e.unknownNames.length > 0) out.push(`\nNot evaluated: ${e.unknownNames.map((n) => `\`${n}\``).join(', ')}`);
+  if (def.gfpPolicy) out.push('', `The mask is also a policy input: ${def.gfpPolicy}`);
   if (!unknown && e.variants.length > 0) {
     if (e.variants.length === 1) {
       out.push('', consequences(e.variants[0].context), '', `Bits: ${bitNames(e.variants[0].context.effective)}`);

@@ -202,7 +202,8 @@ export interface RefactorResult {
   readonly converted: readonly SiteResult[];
 }
 
-const writesNofs = (s: SiteResult): boolean => s.input.gfp !== undefined && /\bGFP_NOFS\b/.test(s.input.gfp.text);
+/** A written GFP_NOFS that a scope could replace: not a policy input of the callee (jbd2__journal_start()). */
+export const writesNofs = (s: SiteResult): boolean => s.input.gfp !== undefined && s.input.allocator.gfpPolicy === undefined && /\bGFP_NOFS\b/.test(s.input.gfp.text);
 
 /** "Replace GFP_NOFS with scope at transaction start" for `site`, or undefined when it does not apply. */
 export function nofsScopeRefactor(ctx: AnalysisContext, fa: FunctionAnalysis, site: SiteResult, text: string): RefactorResult | undefined {
