@@ -153,6 +153,18 @@ function originWords(o: ScopeOrigin): string {
 }
 
 /**
+ * The flags a path holds for certain: those with a certain origin. A flag
+ * with several origins on the path (a conditional callee's scope, and a
+ * transaction start inside it) is certain when any one of them is.
+ */
+function certainFlags(s: PathState): string[] {
+  return s.pf.filter((f) => {
+    const origins = s.origins.filter((o) => o.flag === f);
+    return origins.length === 0 || origins.some((o) => !o.conditional);
+  });
+}
+
+/**
  * Why a name is missing from version `v`: it "appeared in X" when `v` is older
  * than its first version, else it "was removed in Y". A name with both bounds
  * (PF_MEMALLOC_NORECLAIM, 6.9-6.11) is missing on either side.
@@ -241,7 +253,7 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
   if (vmallocNofsIgnored) {
     const wantsNoio = hasAll(requested, B.IO) === 'no';
     const covered = contextKnown && reachable.every((s) => {
-      const ex = scopeExcludes(new Set(s.pf.filter((f) => !s.origins.some((o) => o.flag === f && o.conditional))), v);
+      const ex = scopeExcludes(new Set(certainFlags(s)), v);
       return ex.fs && (!wantsNoio || ex.io);
     });
     if (!covered) {
@@ -346,11 +358,12 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
       const ex = scopeExcludes(new Set(pf), v);
       return writesNoio ? ex.io && ex.fs : ex.fs;
     };
-    // A scope counts when every origin of it on the path is certain (not a conditional callee).
-    const certain = reachable.map((s) => needs(s.pf.filter((f) => !s.origins.some((o) => o.flag === f && o.conditional))));
+    // A scope counts when some origin of it on the path is certain (not a conditional callee).
+    const certain = reachable.map((s) => needs(certainFlags(s)));
     const any = reachable.map((s) => needs(s.pf));
     if (certain.every(Boolean)) {
-      const origin = reachable[0].origins.find((o) => (writesNoio ? o.flag === 'PF_MEMALLOC_NOIO' : o.flag === 'PF_MEMALLOC_NOFS' || o.flag === 'PF_MEMALLOC_NOIO'));
+      const fits = (o: ScopeOrigin) => (writesNoio ? o.flag === 'PF_MEMALLOC_NOIO' : o.flag === 'PF_MEMALLOC_NOFS' || o.flag === 'PF_MEMALLOC_NOIO');
+      const origin = reachable[0].origins.find((o) => fits(o) && !o.conditional) ?? reachable[0].origins.find(fits);
       const replacement = replaceMaskName(site.gfp!.text, written, 'GFP_KERNEL');
       extra.push(finding(
         'gfp/redundant-nofs',
