@@ -19,11 +19,15 @@ export interface Span {
 
 export interface ScopeOrigin {
   readonly flag: string;
-  /** 'save': a memalloc_*_save() here; 'direct': a current->flags write; 'callee': entered by a call. */
-  readonly kind: 'save' | 'direct' | 'callee';
+  /**
+   * 'save': a memalloc_*_save() here; 'direct': a current->flags write;
+   * 'callee': entered by a call; 'assert': the kernel asserts it is held
+   * (`WARN_ON_ONCE(!(current->flags & PF_MEMALLOC_NOFS))`).
+   */
+  readonly kind: 'save' | 'direct' | 'callee' | 'assert';
   readonly name: string;
   readonly span: Span;
-  /** A callee that enters the scope on some paths only (ext4_journal_start()). */
+  /** A callee that enters the scope on some paths only (ext4_journal_start()), or an assertion under a condition. */
   readonly conditional: boolean;
   /**
    * For 'save' and 'direct': the condition assumptions every path to the save
@@ -149,7 +153,13 @@ function originWords(o: ScopeOrigin): string {
   const kind = o.flag.replace('PF_MEMALLOC_', '').replace('PF_MEMALLOC', 'noreclaim');
   if (o.kind === 'save') return `the ${kind} scope opened by ${o.name}()`;
   if (o.kind === 'callee') return `the ${kind} scope entered by ${o.name}()${o.conditional ? ' on some paths' : ''}`;
+  if (o.kind === 'assert') return `the ${kind} scope that ${o.name}() asserts${o.conditional ? ' on some paths' : ''}`;
   return `${o.flag} set in current->flags`;
+}
+
+/** Whether the origin is a scope opened in this function (a save or a current->flags write). */
+function isLocalOrigin(o: ScopeOrigin): boolean {
+  return o.kind === 'save' || o.kind === 'direct';
 }
 
 /**
@@ -369,7 +379,7 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
         'gfp/redundant-nofs',
         `${written} is redundant: every path here is inside ${origin ? originWords(origin) : 'a scope'}, which already clears ${writesNoio ? '__GFP_IO and __GFP_FS' : '__GFP_FS'}. Write ${replacement}.`,
         site.gfp!.span,
-        origin ? [{ span: origin.span, message: `${origin.name}() ${origin.kind === 'callee' ? 'enters the scope' : 'opens the scope'} here` }] : [],
+        origin ? [{ span: origin.span, message: `${origin.name}() ${origin.kind === 'callee' ? 'enters the scope' : origin.kind === 'assert' ? 'asserts the scope' : 'opens the scope'} here` }] : [],
         [{ title: `Use GFP_KERNEL: the scope already excludes ${writesNoio ? 'IO' : 'FS'}`, edits: [{ span: site.gfp!.span, text: replacement }], preferred: true }],
       ));
     } else if (!any.some(Boolean) && !reachable.some((s) => s.origins.some((o) => o.conditional))) {
@@ -384,7 +394,7 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
 
   // gfp/partial-scope: a scope opened *here* covers some paths only.
   if (variants.length > 1) {
-    const localFlags = (s: PathState) => s.origins.filter((o) => o.kind !== 'callee').map((o) => o.flag).sort().join(',');
+    const localFlags = (s: PathState) => s.origins.filter(isLocalOrigin).map((o) => o.flag).sort().join(',');
     const masks = new Set(contexts.map((c) => `${c.effective.set}/${c.effective.clear}`));
     const locals = new Set(reachable.map(localFlags));
     const unexplained = masks.size > 1 && locals.size > 1 ? unexplainedPath(reachable) : undefined;
@@ -416,11 +426,11 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
  */
 function unexplainedPath(states: readonly PathState[]): { state: PathState; origin: ScopeOrigin } | undefined {
   const opened = new Map<number, ScopeOrigin>();
-  for (const s of states) for (const o of s.origins) if (o.kind !== 'callee' && !opened.has(o.span.start)) opened.set(o.span.start, o);
+  for (const s of states) for (const o of s.origins) if (isLocalOrigin(o) && !opened.has(o.span.start)) opened.set(o.span.start, o);
   for (const [at, origin] of opened) {
     const guard = origin.guard ?? [];
     for (const s of states) {
-      if (s.origins.some((o) => o.kind !== 'callee' && o.span.start === at)) continue;
+      if (s.origins.some((o) => isLocalOrigin(o) && o.span.start === at)) continue;
       if (!guard.some((g) => s.assumptions.includes(negateAssumption(g)))) return { state: s, origin };
     }
   }

@@ -7,7 +7,7 @@
 // function is reported as too complex and its sites as unknown.
 
 import { lockOp, GUARD_CLASSES, isAtomicKind, type SectionKind } from '../../shared/model/locks';
-import { cookieSemantics, pfFlag, scopeApiByRestore, scopeApiBySave, type CookieSemantics } from '../../shared/model/scopes';
+import { ASSERTION_MACROS, cookieSemantics, pfFlag, scopeApiByRestore, scopeApiBySave, type CookieSemantics } from '../../shared/model/scopes';
 import { startFailure, type TransactionDef } from '../../shared/model/transactions';
 import type { AssignOp, CallOp, Condition, FunctionIR, GuardOp, Op, Span, Stmt } from '../syntax/ir';
 import type { AnalysisContext } from './context';
@@ -86,6 +86,8 @@ export class FunctionInterpreter {
   readonly escapedTo = new Map<number, string>();
   /** Calls that are an if/while condition by themselves: trylocks act on the branch edges. */
   private readonly conditionCalls = new Set<CallOp>();
+  /** Every call inside a condition (whose value the branch reads). */
+  private readonly conditionOps = new Set<CallOp>();
   /** Variables that hold the result of a transaction start that can fail: tests of them tell its success path. */
   private readonly startResults = new Set<string>();
   private guardBlocks: ReadonlyMap<GuardOp, number> = new Map();
@@ -128,6 +130,7 @@ export class FunctionInterpreter {
       const { cond } = node.action;
       for (const op of cond.ops) {
         if (op.kind !== 'call') continue;
+        this.conditionOps.add(op);
         if (op.span.start === cond.innerSpan.start && op.span.end === cond.innerSpan.end) this.conditionCalls.add(op);
       }
     }
@@ -240,7 +243,7 @@ export class FunctionInterpreter {
             const tx = this.ctx.transactions.lookup(op.callee);
             if (tx?.role === 'start' && tx.def.scope !== 'none' && startFailure(tx.def, op.callee)) this.startResults.add(op.result.target);
           }
-          return this.affectsTask(op) || (this.callees?.outcomes(op)?.some((o) => o.enter || o.leave || o.acquire || o.release) ?? false);
+          return this.affectsTask(op) || assertedFlags(op) !== undefined || (this.callees?.outcomes(op)?.some((o) => o.enter || o.leave || o.acquire || o.release) ?? false);
         case 'assign':
           return op.target === 'current->flags';
         case 'guard':
@@ -336,6 +339,9 @@ export class FunctionInterpreter {
       // `if (xfs_trans_alloc(...))`: the start failed on the true edge, entered its scope on the other.
       const tx = this.ctx.transactions.lookup(op.callee);
       if (tx?.role === 'start' && this.startDeferred(tx.def, op)) states = states.flatMap((x) => this.transaction(x, op, 'start', tx.def, truth ? 'failed' : 'succeeded'));
+      // `if (WARN_ON(!(current->flags & PF_X)))`: PF_X holds on the edge where the assertion did not fire.
+      const asserted = assertedFlags(op);
+      if (asserted && !truth) states = states.flatMap((x) => this.assertFlags(x, op, asserted));
     }
     return states.flatMap((state) => this.assumeCond(state, cond, value));
   }
@@ -441,6 +447,14 @@ export class FunctionInterpreter {
         case 'release':
           return [this.release(s, lock.kind, lockText(op, lock.lockArg))];
       }
+    }
+    const asserted = assertedFlags(op);
+    if (asserted) {
+      // As a whole condition it acts on the branch edges (assume); inside a
+      // larger condition, or with its value kept, the code handles the case
+      // where it fires: nothing is assumed.
+      if (this.conditionOps.has(op) || op.conditional || op.result) return [s];
+      return this.assertFlags(s, op, asserted);
     }
     const trans = this.ctx.transactions.lookup(op.callee);
     if (trans) {
@@ -638,6 +652,23 @@ export class FunctionInterpreter {
   /** A start that is a whole `if` condition and reports failure as non-zero: its edges tell success from failure. */
   private startDeferred(def: TransactionDef, op: CallOp): boolean {
     return this.conditionCalls.has(op) && def.scope !== 'none' && startFailure(def, op.callee) === 'nonzero';
+  }
+
+  /**
+   * After an assertion that PF flags are held, the paths that go on hold them
+   * (elsewhere the kernel has warned). A flag this path is known to hold, or
+   * known to have cleared, keeps what the analysis knows. A conditional
+   * assertion (`a && !(current->flags & PF_X)`) splits: PF_X may be held.
+   */
+  private assertFlags(s: State, op: CallOp, a: { readonly flags: readonly string[]; readonly certain: boolean }): State[] {
+    const by: Origin = { kind: 'assert', span: op.span, name: op.callee, ...(a.certain ? {} : { conditional: true }) };
+    let state = s;
+    for (const f of a.flags) {
+      const cur = flagValue(state, f).v;
+      if (cur === 'entry' || cur === 'unknown') state = withFlag(state, f, { v: 'set', by });
+    }
+    if (state === s) return [s];
+    return a.certain ? [state] : [state, s];
   }
 
   /**
@@ -840,6 +871,70 @@ function constantTruth(value: string, target: string, known: boolean | undefined
   if (/^(?:false|0+[uUlL]*|NULL|0[xX]0+)$/.test(value)) return false;
   if (known !== undefined && value.replace(/\s+/g, '') === `!${target}`) return !known;
   return undefined;
+}
+
+/**
+ * The task flags an assertion macro says are held where the code goes on:
+ * `WARN_ON_ONCE(!(current->flags & PF_X))` asserts PF_X for certain; so does
+ * each such term of an `||` (all of them are false); a term of an `&&`
+ * (`WARN_ON_ONCE(valid && !(current->flags & PF_X))`) only may hold. Other
+ * conditions assert nothing the model uses.
+ */
+export function assertedFlags(op: CallOp): { readonly flags: readonly string[]; readonly certain: boolean } | undefined {
+  if (!ASSERTION_MACROS.has(op.callee)) return undefined;
+  const text = op.args[0]?.text;
+  if (!text || !text.includes('current->flags')) return undefined;
+  const whole = stripParens(text.replace(/\s+/g, ''));
+  for (const [sep, certain] of [['||', true], ['&&', false]] as const) {
+    const terms = splitTop(whole, sep);
+    if (terms.length < 2) continue;
+    const flags = terms.map(notHeld).filter((f): f is string => f !== undefined);
+    return flags.length > 0 ? { flags, certain } : undefined;
+  }
+  const flag = notHeld(whole);
+  return flag ? { flags: [flag], certain: true } : undefined;
+}
+
+/** `!(current->flags & PF_X)` (or `(current->flags & PF_X) == 0`): the flag it says is clear. */
+function notHeld(term: string): string | undefined {
+  const t = stripParens(term);
+  const m = /^!\((?:current->flags&(PF_[A-Z_]+)|(PF_[A-Z_]+)&current->flags)\)$/.exec(t) ?? /^\((?:current->flags&(PF_[A-Z_]+)|(PF_[A-Z_]+)&current->flags)\)==0$/.exec(t);
+  const flag = m ? m[1] ?? m[2] : undefined;
+  return flag && MODELLED_TASK_FLAGS.includes(flag) ? flag : undefined;
+}
+
+function stripParens(t: string): string {
+  let x = t;
+  while (x.startsWith('(') && x.endsWith(')') && balanced(x.slice(1, -1))) x = x.slice(1, -1);
+  return x;
+}
+
+function balanced(t: string): boolean {
+  let depth = 0;
+  for (const c of t) {
+    if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+/** Splits `t` at top-level (outside parentheses) occurrences of `sep`. */
+function splitTop(t: string, sep: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && t.startsWith(sep, i)) {
+      out.push(t.slice(from, i));
+      i += sep.length - 1;
+      from = i + 1;
+    }
+  }
+  out.push(t.slice(from));
+  return out;
 }
 
 /** PF_ names in an expression: `PF_MEMALLOC_NOFS | PF_MEMALLOC_NOIO`. */

@@ -22,6 +22,12 @@ export type OriginKind =
   | 'callee'
   /** current->flags written directly. */
   | 'direct'
+  /**
+   * The kernel asserts it: after `WARN_ON_ONCE(!(current->flags & PF_X))` the
+   * paths that go on hold PF_X (or the kernel has warned). Not a scope this
+   * function enters: summaries do not carry it to callers.
+   */
+  | 'assert'
   /** A restore (or end of transaction) cleared it. */
   | 'restore';
 
@@ -33,7 +39,7 @@ export interface Origin {
   readonly name: string;
   /** For 'save': the save's id, which its cookie carries. */
   readonly saveId?: number;
-  /** For 'callee': whether the callee enters the scope on some paths only. */
+  /** For 'callee' and 'assert': whether the scope is entered (or asserted) on some paths only. */
   readonly conditional?: boolean;
   /** For a 'restore' of a cookie saved elsewhere: the cookie's home (`field:t_pflags`, `param:1`). */
   readonly home?: string;

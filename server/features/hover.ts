@@ -97,6 +97,7 @@ function originText(o: ScopeOrigin, line: (o: number) => number): string {
   const kind = o.flag.replace('PF_MEMALLOC_', '').replace('PF_MEMALLOC', 'NORECLAIM');
   if (o.kind === 'save') return `${kind} from \`${o.name}()\` at line ${line(o.span.start)}`;
   if (o.kind === 'callee') return `${kind} entered by \`${o.name}()\` at line ${line(o.span.start)}${o.conditional ? ' (on some paths)' : ''}`;
+  if (o.kind === 'assert') return `${kind} asserted by \`${o.name}()\` at line ${line(o.span.start)}${o.conditional ? ' (on some paths)' : ''}`;
   return `${kind} set in \`current->flags\` at line ${line(o.span.start)}`;
 }
 
