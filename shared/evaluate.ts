@@ -19,11 +19,15 @@ export interface Span {
 
 export interface ScopeOrigin {
   readonly flag: string;
-  /** 'save': a memalloc_*_save() here; 'direct': a current->flags write; 'callee': entered by a call. */
-  readonly kind: 'save' | 'direct' | 'callee';
+  /**
+   * 'save': a memalloc_*_save() here; 'direct': a current->flags write;
+   * 'callee': entered by a call; 'assert': the kernel asserts it is held
+   * (`WARN_ON_ONCE(!(current->flags & PF_MEMALLOC_NOFS))`).
+   */
+  readonly kind: 'save' | 'direct' | 'callee' | 'assert';
   readonly name: string;
   readonly span: Span;
-  /** A callee that enters the scope on some paths only (ext4_journal_start()). */
+  /** A callee that enters the scope on some paths only (ext4_journal_start()), or an assertion under a condition. */
   readonly conditional: boolean;
   /**
    * For 'save' and 'direct': the condition assumptions every path to the save
@@ -149,7 +153,25 @@ function originWords(o: ScopeOrigin): string {
   const kind = o.flag.replace('PF_MEMALLOC_', '').replace('PF_MEMALLOC', 'noreclaim');
   if (o.kind === 'save') return `the ${kind} scope opened by ${o.name}()`;
   if (o.kind === 'callee') return `the ${kind} scope entered by ${o.name}()${o.conditional ? ' on some paths' : ''}`;
+  if (o.kind === 'assert') return `the ${kind} scope that ${o.name}() asserts${o.conditional ? ' on some paths' : ''}`;
   return `${o.flag} set in current->flags`;
+}
+
+/** Whether the origin is a scope opened in this function (a save or a current->flags write). */
+function isLocalOrigin(o: ScopeOrigin): boolean {
+  return o.kind === 'save' || o.kind === 'direct';
+}
+
+/**
+ * The flags a path holds for certain: those with a certain origin. A flag
+ * with several origins on the path (a conditional callee's scope, and a
+ * transaction start inside it) is certain when any one of them is.
+ */
+function certainFlags(s: PathState): string[] {
+  return s.pf.filter((f) => {
+    const origins = s.origins.filter((o) => o.flag === f);
+    return origins.length === 0 || origins.some((o) => !o.conditional);
+  });
 }
 
 /**
@@ -241,7 +263,7 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
   if (vmallocNofsIgnored) {
     const wantsNoio = hasAll(requested, B.IO) === 'no';
     const covered = contextKnown && reachable.every((s) => {
-      const ex = scopeExcludes(new Set(s.pf.filter((f) => !s.origins.some((o) => o.flag === f && o.conditional))), v);
+      const ex = scopeExcludes(new Set(certainFlags(s)), v);
       return ex.fs && (!wantsNoio || ex.io);
     });
     if (!covered) {
@@ -335,25 +357,29 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
   // NOFS/NOIO as written vs the scopes in force.
   // Only a written GFP_NOFS/GFP_NOIO that takes effect counts: `GFP_KERNEL | GFP_NOFS`
   // (xfs_inode_item_precommit_check) is GFP_KERNEL, since the OR brings __GFP_FS back.
-  const writesNoio = site.gfp !== undefined && /\bGFP_NOIO\b/.test(site.gfp.text) && hasAll(requested, B.IO) === 'no' && hasAll(requested, B.FS) === 'no';
-  const writesNofs = site.gfp !== undefined && /\bGFP_NOFS\b/.test(site.gfp.text) && hasAll(requested, B.FS) === 'no';
+  // A mask that is a policy input of the callee (jbd2's handle start) is not
+  // reclaim protection alone: scopes do not make it redundant or explain it.
+  const judged = site.gfp !== undefined && def.gfpPolicy === undefined;
+  const writesNoio = judged && /\bGFP_NOIO\b/.test(site.gfp!.text) && hasAll(requested, B.IO) === 'no' && hasAll(requested, B.FS) === 'no';
+  const writesNofs = judged && /\bGFP_NOFS\b/.test(site.gfp!.text) && hasAll(requested, B.FS) === 'no';
   if (writesNofs || writesNoio) {
     const written = writesNoio ? 'GFP_NOIO' : 'GFP_NOFS';
     const needs = (pf: readonly string[]) => {
       const ex = scopeExcludes(new Set(pf), v);
       return writesNoio ? ex.io && ex.fs : ex.fs;
     };
-    // A scope counts when every origin of it on the path is certain (not a conditional callee).
-    const certain = reachable.map((s) => needs(s.pf.filter((f) => !s.origins.some((o) => o.flag === f && o.conditional))));
+    // A scope counts when some origin of it on the path is certain (not a conditional callee).
+    const certain = reachable.map((s) => needs(certainFlags(s)));
     const any = reachable.map((s) => needs(s.pf));
     if (certain.every(Boolean)) {
-      const origin = reachable[0].origins.find((o) => (writesNoio ? o.flag === 'PF_MEMALLOC_NOIO' : o.flag === 'PF_MEMALLOC_NOFS' || o.flag === 'PF_MEMALLOC_NOIO'));
+      const fits = (o: ScopeOrigin) => (writesNoio ? o.flag === 'PF_MEMALLOC_NOIO' : o.flag === 'PF_MEMALLOC_NOFS' || o.flag === 'PF_MEMALLOC_NOIO');
+      const origin = reachable[0].origins.find((o) => fits(o) && !o.conditional) ?? reachable[0].origins.find(fits);
       const replacement = replaceMaskName(site.gfp!.text, written, 'GFP_KERNEL');
       extra.push(finding(
         'gfp/redundant-nofs',
         `${written} is redundant: every path here is inside ${origin ? originWords(origin) : 'a scope'}, which already clears ${writesNoio ? '__GFP_IO and __GFP_FS' : '__GFP_FS'}. Write ${replacement}.`,
         site.gfp!.span,
-        origin ? [{ span: origin.span, message: `${origin.name}() ${origin.kind === 'callee' ? 'enters the scope' : 'opens the scope'} here` }] : [],
+        origin ? [{ span: origin.span, message: `${origin.name}() ${origin.kind === 'callee' ? 'enters the scope' : origin.kind === 'assert' ? 'asserts the scope' : 'opens the scope'} here` }] : [],
         [{ title: `Use GFP_KERNEL: the scope already excludes ${writesNoio ? 'IO' : 'FS'}`, edits: [{ span: site.gfp!.span, text: replacement }], preferred: true }],
       ));
     } else if (!any.some(Boolean) && !reachable.some((s) => s.origins.some((o) => o.conditional))) {
@@ -368,7 +394,7 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
 
   // gfp/partial-scope: a scope opened *here* covers some paths only.
   if (variants.length > 1) {
-    const localFlags = (s: PathState) => s.origins.filter((o) => o.kind !== 'callee').map((o) => o.flag).sort().join(',');
+    const localFlags = (s: PathState) => s.origins.filter(isLocalOrigin).map((o) => o.flag).sort().join(',');
     const masks = new Set(contexts.map((c) => `${c.effective.set}/${c.effective.clear}`));
     const locals = new Set(reachable.map(localFlags));
     const unexplained = masks.size > 1 && locals.size > 1 ? unexplainedPath(reachable) : undefined;
@@ -400,11 +426,11 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
  */
 function unexplainedPath(states: readonly PathState[]): { state: PathState; origin: ScopeOrigin } | undefined {
   const opened = new Map<number, ScopeOrigin>();
-  for (const s of states) for (const o of s.origins) if (o.kind !== 'callee' && !opened.has(o.span.start)) opened.set(o.span.start, o);
+  for (const s of states) for (const o of s.origins) if (isLocalOrigin(o) && !opened.has(o.span.start)) opened.set(o.span.start, o);
   for (const [at, origin] of opened) {
     const guard = origin.guard ?? [];
     for (const s of states) {
-      if (s.origins.some((o) => o.kind !== 'callee' && o.span.start === at)) continue;
+      if (s.origins.some((o) => isLocalOrigin(o) && o.span.start === at)) continue;
       if (!guard.some((g) => s.assumptions.includes(negateAssumption(g)))) return { state: s, origin };
     }
   }

@@ -260,6 +260,46 @@ test('headline refactor: a taken cookie name is not reused; an xfs transaction g
   assert.ok(!titlesB.some((t) => t.startsWith('Replace GFP_NOFS')), titlesB.join('; '));
 });
 
+test('no GFP_KERNEL rewrite of a policy mask (jbd2 handle start/restart) or of GFP_NOFS on a start\'s error branch', async () => {
+  const text = [
+    'static handle_t *demo_start(journal_t *journal)',
+    '{',
+    '\treturn jbd2__journal_start(journal, 1, 0, 0, GFP_NOFS, 0, 0);',
+    '}',
+    '',
+    'static int demo_ocfs2(struct ocfs2_super *osb)',
+    '{',
+    '\thandle_t *handle;',
+    '\tvoid *p;',
+    '',
+    '\thandle = ocfs2_start_trans(osb, 1);',
+    '\tif (IS_ERR(handle)) {',
+    '\t\tp = kmalloc(64, GFP_NOFS | __GFP_NOWARN);',
+    '\t\tkfree(p);',
+    '\t\treturn PTR_ERR(handle);',
+    '\t}',
+    '\tjbd2__journal_restart(handle, 4, 0, GFP_NOFS);',
+    '\tp = kmalloc(64, GFP_NOFS);',
+    '\tocfs2_commit_trans(osb, handle);',
+    '\tkfree(p);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const a = await analyseDocument(text);
+  const protectedSpans = ['GFP_NOFS, 0, 0)', 'GFP_NOFS | __GFP_NOWARN', '0, GFP_NOFS);'].map((needle) => {
+    const at = text.indexOf(needle);
+    assert.ok(at >= 0, needle);
+    return { start: at, end: at + 'GFP_NOFS'.length };
+  });
+  const actions = plainActions(a, 0, text.length);
+  const touching = actions.filter((x) => x.fix.edits.some((e) => protectedSpans.some((p) => e.span.start < p.end && p.start < e.span.end)));
+  assert.deepEqual(touching.map((x) => x.fix.title), []);
+  // The one GFP_NOFS inside the open handle is still rewritten.
+  assert.ok(actions.some((x) => x.fix.title.startsWith('Use GFP_KERNEL')), actions.map((x) => x.fix.title).join('; '));
+  assert.deepEqual(a.result!.findings.map((f) => f.code), ['gfp/nofs-outside-scope', 'gfp/redundant-nofs']);
+});
+
 test('incremental analysis equals the checker\'s (analyzeSource, in-file summaries) on every fixture, also after moving functions', async () => {
   const p = await getParser();
   for (const file of fixtureFiles()) {

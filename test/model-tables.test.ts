@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ALLOCATORS, AllocatorTable, noprofName, type AllocatorDef } from '../shared/model/allocators';
-import { TRANSACTIONS, TransactionTable } from '../shared/model/transactions';
+import { startFailure, TRANSACTIONS, TransactionTable } from '../shared/model/transactions';
 import { builtinModel } from '../shared/model/gfp-model';
 import { isExact } from '../shared/model/known-bits';
 import { inRange, knownVersions, formatVersion, parseVersion } from '../shared/model/version';
@@ -342,4 +342,34 @@ test('transactions: scopes of the filesystems the model relies on', () => {
   expect('cifs_server_lock', 'start', 'nofs');
   expect('fsnotify_group_unlock', 'end', 'nofs');
   expect('ext4_writepages_down_write', 'start', 'nofs');
+});
+
+test('allocators: jbd2 handle start and restart take their gfp as a policy input (NOFAIL without __GFP_FS)', () => {
+  const table = new AllocatorTable(V612);
+  for (const name of ['jbd2__journal_start', 'jbd2__journal_restart']) assert.ok(table.lookup(name)?.def.gfpPolicy, name);
+  assert.equal(table.lookup('kmalloc')?.def.gfpPolicy, undefined);
+});
+
+test('transactions: how each start that enters a scope reports failure', () => {
+  const table = new TransactionTable();
+  const fails = (name: string) => {
+    const m = table.lookup(name);
+    assert.ok(m && m.role === 'start', name);
+    return startFailure(m.def, name);
+  };
+  assert.equal(fails('xfs_trans_alloc'), 'nonzero');
+  assert.equal(fails('xfs_trans_alloc_empty'), 'nonzero');
+  assert.equal(fails('jbd2_journal_start'), 'err-ptr');
+  assert.equal(fails('jbd2_journal_start_reserved'), 'nonzero');
+  assert.equal(fails('ext4_journal_start'), 'err-ptr');
+  assert.equal(fails('ocfs2_start_trans'), 'err-ptr');
+  // Helpers that cannot fail enter their scope on every path.
+  assert.equal(fails('xfs_trans_set_context'), undefined);
+  assert.equal(fails('cifs_server_lock'), undefined);
+  assert.equal(fails('ext4_writepages_down_write'), undefined);
+  // A per-name map names starts of its own row only.
+  for (const def of TRANSACTIONS) {
+    if (def.fails === undefined || typeof def.fails === 'string') continue;
+    for (const name of Object.keys(def.fails)) assert.ok(def.start.includes(name), `${def.fs}: ${name} is not a start of the row`);
+  }
 });

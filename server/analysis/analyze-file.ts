@@ -266,8 +266,8 @@ export function pathState(s: State, guards?: ReadonlyMap<number, readonly string
     if (st.v !== 'set') continue;
     pf.push(flag);
     const by = st.by;
-    if (by && (by.kind === 'save' || by.kind === 'callee' || by.kind === 'direct')) {
-      const guard = by.kind !== 'callee' ? guards?.get(by.span.start) : undefined;
+    if (by && (by.kind === 'save' || by.kind === 'callee' || by.kind === 'direct' || by.kind === 'assert')) {
+      const guard = by.kind === 'save' || by.kind === 'direct' ? guards?.get(by.span.start) : undefined;
       origins.push({ flag, kind: by.kind, name: by.name, span: by.span, conditional: by.conditional === true, ...(guard ? { guard } : {}) });
     }
   }

@@ -7,7 +7,8 @@
 // function is reported as too complex and its sites as unknown.
 
 import { lockOp, GUARD_CLASSES, isAtomicKind, type SectionKind } from '../../shared/model/locks';
-import { cookieSemantics, pfFlag, scopeApiByRestore, scopeApiBySave, type CookieSemantics } from '../../shared/model/scopes';
+import { ASSERTION_MACROS, cookieSemantics, pfFlag, scopeApiByRestore, scopeApiBySave, type CookieSemantics } from '../../shared/model/scopes';
+import { startFailure, type TransactionDef } from '../../shared/model/transactions';
 import type { AssignOp, CallOp, Condition, FunctionIR, GuardOp, Op, Span, Stmt } from '../syntax/ir';
 import type { AnalysisContext } from './context';
 import { buildCfg, type Cfg, type CfgNode } from './cfg';
@@ -85,6 +86,10 @@ export class FunctionInterpreter {
   readonly escapedTo = new Map<number, string>();
   /** Calls that are an if/while condition by themselves: trylocks act on the branch edges. */
   private readonly conditionCalls = new Set<CallOp>();
+  /** Every call inside a condition (whose value the branch reads). */
+  private readonly conditionOps = new Set<CallOp>();
+  /** Variables that hold the result of a transaction start that can fail: tests of them tell its success path. */
+  private readonly startResults = new Set<string>();
   private guardBlocks: ReadonlyMap<GuardOp, number> = new Map();
   /** Identifiers each assumed condition reads, by condition key. */
   private readonly condVars = new Map<string, readonly string[]>();
@@ -124,7 +129,9 @@ export class FunctionInterpreter {
       if (node.action.kind !== 'assume') continue;
       const { cond } = node.action;
       for (const op of cond.ops) {
-        if (op.kind === 'call' && op.span.start === cond.innerSpan.start && op.span.end === cond.innerSpan.end) this.conditionCalls.add(op);
+        if (op.kind !== 'call') continue;
+        this.conditionOps.add(op);
+        if (op.span.start === cond.innerSpan.start && op.span.end === cond.innerSpan.end) this.conditionCalls.add(op);
       }
     }
     // Each node keeps its states by task key; only states that are new, or whose
@@ -232,7 +239,11 @@ export class FunctionInterpreter {
     const opTouches = (op: Op): boolean => {
       switch (op.kind) {
         case 'call':
-          return this.affectsTask(op) || (this.callees?.outcomes(op)?.some((o) => o.enter || o.leave || o.acquire || o.release) ?? false);
+          if (op.result?.kind === 'assign' && IDENT.test(op.result.target)) {
+            const tx = this.ctx.transactions.lookup(op.callee);
+            if (tx?.role === 'start' && tx.def.scope !== 'none' && startFailure(tx.def, op.callee)) this.startResults.add(op.result.target);
+          }
+          return this.affectsTask(op) || assertedFlags(op) !== undefined || (this.callees?.outcomes(op)?.some((o) => o.enter || o.leave || o.acquire || o.release) ?? false);
         case 'assign':
           return op.target === 'current->flags';
         case 'guard':
@@ -241,6 +252,8 @@ export class FunctionInterpreter {
           return false;
       }
     };
+    // Every op is looked at (no short cut), so that each start's result variable is noted.
+    const touches = (ops: readonly Op[]): boolean => ops.map(opTouches).some(Boolean);
     const exits = (st: Stmt): boolean => {
       switch (st.kind) {
         case 'return':
@@ -259,23 +272,25 @@ export class FunctionInterpreter {
         case 'block':
           return st.body.map(visit).some(Boolean);
         case 'ops':
-          return st.ops.some(opTouches);
+          return touches(st.ops);
         case 'return':
-          return st.ops.some(opTouches);
+          return touches(st.ops);
         case 'unknown':
-          return st.opaque || st.ops.some(opTouches);
+          return st.opaque || touches(st.ops);
         case 'scoped-guard':
           visit(st.body);
           return true;
         case 'if': {
-          const inCond = st.cond.ops.some(opTouches);
+          const inCond = touches(st.cond.ops);
           const inThen = visit(st.then);
           const inElse = st.else ? visit(st.else) : false;
           // Conditions that guard task-state code correlate; so do return-value
           // tests that guard an exit (`if (error) goto out;`, `if (IS_ERR(h))`),
           // which tell a summary's success path from its error path.
           const guardsExit = RETURN_TEST.test(st.cond.key) && (exits(st.then) || (st.else !== undefined && exits(st.else)));
-          if (inThen || inElse || guardsExit) {
+          // A test of a transaction start's result tells the path where its scope is open.
+          const testsStart = RETURN_TEST.test(st.cond.key) && st.cond.vars.some((v) => this.startResults.has(v));
+          if (inThen || inElse || guardsExit || testsStart) {
             relevant.add(st.cond.key);
             for (const t of st.cond.junction?.terms ?? []) relevant.add(t.key);
           }
@@ -283,14 +298,14 @@ export class FunctionInterpreter {
         }
         case 'loop': {
           const inInit = st.init ? visit(st.init) : false;
-          const inCond = st.cond ? st.cond.ops.some(opTouches) : false;
+          const inCond = st.cond ? touches(st.cond.ops) : false;
           const inBody = visit(st.body);
-          const inUpdate = st.update.some(opTouches);
+          const inUpdate = touches(st.update);
           if (st.cond && (inBody || inUpdate)) relevant.add(st.cond.key);
           return inInit || inCond || inBody || inUpdate;
         }
         case 'switch':
-          return st.cond.ops.some(opTouches) || visit(st.body);
+          return touches(st.cond.ops) || visit(st.body);
         default:
           return false;
       }
@@ -311,16 +326,27 @@ export class FunctionInterpreter {
   }
 
   private assume(s: State, cond: Condition, value: boolean): State[] {
-    let state = s;
-    // A trylock that is the whole condition: it holds the lock on one edge only.
+    let states = [s];
     for (const op of cond.ops) {
       if (op.kind !== 'call' || !this.conditionCalls.has(op)) continue;
-      const def = lockOp(op.callee);
-      if (!def || (def.op !== 'try' && def.op !== 'acquire-on-zero')) continue;
       const truth = value !== cond.negated; // the call's own value is non-zero
-      const acquired = def.op === 'try' ? truth : !truth;
-      if (acquired) state = this.acquire(state, def.kind, lockText(op, def.lockArg), op.callee, op.span);
+      // A trylock that is the whole condition: it holds the lock on one edge only.
+      const def = lockOp(op.callee);
+      if (def && (def.op === 'try' || def.op === 'acquire-on-zero')) {
+        const acquired = def.op === 'try' ? truth : !truth;
+        if (acquired) states = states.map((x) => this.acquire(x, def.kind, lockText(op, def.lockArg), op.callee, op.span));
+      }
+      // `if (xfs_trans_alloc(...))`: the start failed on the true edge, entered its scope on the other.
+      const tx = this.ctx.transactions.lookup(op.callee);
+      if (tx?.role === 'start' && this.startDeferred(tx.def, op)) states = states.flatMap((x) => this.transaction(x, op, 'start', tx.def, truth ? 'failed' : 'succeeded'));
+      // `if (WARN_ON(!(current->flags & PF_X)))`: PF_X holds on the edge where the assertion did not fire.
+      const asserted = assertedFlags(op);
+      if (asserted && !truth) states = states.flatMap((x) => this.assertFlags(x, op, asserted));
     }
+    return states.flatMap((state) => this.assumeCond(state, cond, value));
+  }
+
+  private assumeCond(state: State, cond: Condition, value: boolean): State[] {
     if (!cond.stable || cond.key === '' || !this.relevantConds.has(cond.key)) return [state];
     if (!cond.config) this.condVars.set(cond.key, cond.vars);
     const truth = value !== cond.negated;
@@ -422,8 +448,19 @@ export class FunctionInterpreter {
           return [this.release(s, lock.kind, lockText(op, lock.lockArg))];
       }
     }
+    const asserted = assertedFlags(op);
+    if (asserted) {
+      // As a whole condition it acts on the branch edges (assume); inside a
+      // larger condition, or with its value kept, the code handles the case
+      // where it fires: nothing is assumed.
+      if (this.conditionOps.has(op) || op.conditional || op.result) return [s];
+      return this.assertFlags(s, op, asserted);
+    }
     const trans = this.ctx.transactions.lookup(op.callee);
-    if (trans) return this.transaction(s, op, trans.role, trans.def.fs, trans.def.scope);
+    if (trans) {
+      if (trans.role === 'start' && this.startDeferred(trans.def, op)) return [s];
+      return this.transaction(s, op, trans.role, trans.def);
+    }
     const outcomes = this.callees?.outcomes(op);
     if (outcomes && outcomes.length > 0) {
       // An outcome is conditional when another one returns the same kind of
@@ -470,16 +507,16 @@ export class FunctionInterpreter {
     const id = op.span.start;
     this.saves.set(id, { id, call: op, api, flags });
     const old: Record<string, BitVal> = {};
+    const outer: Record<string, Origin> = {};
     let state = s;
     const by: Origin = { kind: 'save', span: op.span, name: api, saveId: id };
     for (const f of flags) {
       old[f] = flagValue(s, f).v;
-      // Nested saves keep the outer origin: the scope started there.
-      if (flagValue(state, f).v !== 'set') state = withFlag(state, f, { v: 'set', by });
+      state = this.enterFlag(state, f, by, outer);
     }
     if (state.open.length >= MAX_DEPTH) return { ...state, unknown: true };
     state = { ...state, open: [...state.open, id] };
-    const cookie: Cookie = { kind: 'cookie', saveId: id, api, flags, old };
+    const cookie: Cookie = { kind: 'cookie', saveId: id, api, flags, old, ...(Object.keys(outer).length > 0 ? { outer } : {}) };
     const res = op.result;
     if (!res) return state;
     if (res.kind === 'assign') {
@@ -521,13 +558,15 @@ export class FunctionInterpreter {
           const old = cookie.old[f];
           if (old === 'clear') state = withFlag(state, f, { v: 'clear', by });
           else if (old === 'entry' || old === 'unknown') state = withFlag(state, f, flagValue(state, f).v === 'clear' ? flagValue(state, f) : { v: old });
+          else state = this.leaveFlag(state, f, cookie);
         }
       } else {
         // Before 6.9: the restore's own bit takes the cookie's value.
         const own = apiFlags.length > 0 ? apiFlags : cookie.flags;
         for (const f of own) {
           const old = cookie.flags.includes(f) ? cookie.old[f] : 'clear';
-          state = withFlag(state, f, old === 'clear' ? { v: 'clear', by } : old === 'set' ? flagValue(s, f).v === 'set' ? flagValue(s, f) : { v: 'set', by } : { v: old });
+          const outer = cookie.outer?.[f];
+          state = withFlag(state, f, old === 'clear' ? { v: 'clear', by } : old === 'set' ? outer ? { v: 'set', by: outer } : flagValue(s, f).v === 'set' ? flagValue(s, f) : { v: 'set', by } : { v: old });
         }
       }
       const idx = state.open.lastIndexOf(cookie.saveId);
@@ -576,19 +615,82 @@ export class FunctionInterpreter {
     return old;
   }
 
-  private transaction(s: State, op: CallOp, role: 'start' | 'end', fs: string, scope: 'nofs' | 'nofs-conditional' | 'none'): State[] {
+  /**
+   * A transaction start or end. A start that can fail (its row's `fails`)
+   * enters its scope on success only: where its result is stored, the error
+   * path goes on without the scope, told apart by the usual tests of the
+   * result; `outcome` forces one side (the start is a whole condition).
+   */
+  private transaction(s: State, op: CallOp, role: 'start' | 'end', def: TransactionDef, outcome?: 'succeeded' | 'failed'): State[] {
+    const { fs, scope } = def;
     const key = `<${fs}-transaction>`;
     if (role === 'start') {
-      const opened = { ...s, trans: s.trans.length < MAX_DEPTH ? [...s.trans, { fs, name: op.callee, span: op.span, ...(scope !== 'none' ? { cookieKey: key } : {}) }] : s.trans };
-      if (scope === 'none') return [opened];
+      const entry = { fs, name: op.callee, span: op.span, ...(scope !== 'none' ? { cookieKey: key } : {}) };
+      const push = (st: State, failed: boolean): State => (st.trans.length < MAX_DEPTH ? { ...st, trans: [...st.trans, failed ? { ...entry, failed } : entry] } : st);
+      if (scope === 'none') return [push(s, false)];
+      const failure = startFailure(def, op.callee);
+      const opened = push(s, false);
       const entered = this.applyOutcome(opened, op, { enter: { flags: ['PF_MEMALLOC_NOFS'], key } }, scope === 'nofs-conditional');
-      return scope === 'nofs' ? [entered] : [entered, opened];
+      const succeeded = scope === 'nofs' ? [entered] : [entered, opened];
+      if (outcome === 'succeeded') return succeeded;
+      if (outcome === 'failed') return [push(s, true)];
+      // Only a result kept in a plain variable is tested in a form the correlation reads (`IS_ERR(handle)`).
+      if (!failure || op.result?.kind !== 'assign' || !IDENT.test(op.result.target)) return succeeded;
+      return [
+        ...succeeded.flatMap((x) => this.returnFacts(x, op, failure === 'err-ptr' ? 'ptr' : 'zero')),
+        ...this.returnFacts(push(s, true), op, failure),
+      ];
     }
     let idx = -1;
     for (let i = s.trans.length - 1; i >= 0; i--) if (s.trans[i].fs === fs) { idx = i; break; }
     const closed = idx >= 0 ? { ...s, trans: [...s.trans.slice(0, idx), ...s.trans.slice(idx + 1)] } : s;
-    if (scope === 'none') return [closed];
+    // Ending a start that failed on this path leaves no scope.
+    if (scope === 'none' || (idx >= 0 && s.trans[idx].failed)) return [closed];
     return [this.applyOutcome(closed, op, { leave: { flags: ['PF_MEMALLOC_NOFS'], key } }, false)];
+  }
+
+  /** A start that is a whole `if` condition and reports failure as non-zero: its edges tell success from failure. */
+  private startDeferred(def: TransactionDef, op: CallOp): boolean {
+    return this.conditionCalls.has(op) && def.scope !== 'none' && startFailure(def, op.callee) === 'nonzero';
+  }
+
+  /**
+   * After an assertion that PF flags are held, the paths that go on hold them
+   * (elsewhere the kernel has warned). A flag this path is known to hold, or
+   * known to have cleared, keeps what the analysis knows. A conditional
+   * assertion (`a && !(current->flags & PF_X)`) splits: PF_X may be held.
+   */
+  private assertFlags(s: State, op: CallOp, a: { readonly flags: readonly string[]; readonly certain: boolean }): State[] {
+    const by: Origin = { kind: 'assert', span: op.span, name: op.callee, ...(a.certain ? {} : { conditional: true }) };
+    let state = s;
+    for (const f of a.flags) {
+      const cur = flagValue(state, f).v;
+      if (cur === 'entry' || cur === 'unknown') state = withFlag(state, f, { v: 'set', by });
+    }
+    if (state === s) return [s];
+    return a.certain ? [state] : [state, s];
+  }
+
+  /**
+   * A save or callee sets flag `f`. A scope already open keeps its origin (the
+   * scope started there), unless that origin holds it on some paths only and
+   * this one for certain: then the certain origin names the flag until its
+   * scope ends, and `outer` keeps the conditional one for that end.
+   */
+  private enterFlag(s: State, f: string, by: Origin, outer: Record<string, Origin>): State {
+    const cur = flagValue(s, f);
+    if (cur.v !== 'set') return withFlag(s, f, { v: 'set', by });
+    if (cur.by?.conditional && !by.conditional) {
+      outer[f] = cur.by;
+      return withFlag(s, f, { v: 'set', by });
+    }
+    return s;
+  }
+
+  /** The end of a scope entered while `f` was already set: the conditional origin it covered names the flag again. */
+  private leaveFlag(s: State, f: string, cookie: Extract<Cookie, { kind: 'cookie' }>): State {
+    const outer = cookie.outer?.[f];
+    return outer && flagValue(s, f).v === 'set' ? withFlag(s, f, { v: 'set', by: outer }) : s;
   }
 
   /** The key in the caller under which a callee's cookie home lives. */
@@ -610,12 +712,13 @@ export class FunctionInterpreter {
     if (o.enter) {
       const by: Origin = { kind: 'callee', span: op.span, name: op.callee, conditional };
       const old: Record<string, BitVal> = {};
+      const outer: Record<string, Origin> = {};
       for (const f of o.enter.flags) {
         old[f] = flagValue(state, f).v;
-        if (flagValue(state, f).v !== 'set') state = withFlag(state, f, { v: 'set', by });
+        state = this.enterFlag(state, f, by, outer);
       }
       // The callee's hidden cookie, so that its pair (commit, stop) restores exactly what it set.
-      state = withCookie(state, this.homeAtCall(op, o.enter.key), { kind: 'cookie', saveId: -1, api: op.callee, flags: o.enter.flags, old });
+      state = withCookie(state, this.homeAtCall(op, o.enter.key), { kind: 'cookie', saveId: -1, api: op.callee, flags: o.enter.flags, old, ...(Object.keys(outer).length > 0 ? { outer } : {}) });
     }
     if (o.leave) {
       const leaveKey = this.homeAtCall(op, o.leave.key);
@@ -628,6 +731,7 @@ export class FunctionInterpreter {
         if (cookie?.kind === 'cookie') {
           const old = cookie.old[f];
           if (old === 'clear' || old === 'entry') state = withFlag(state, f, old === 'clear' ? { v: 'clear', by } : { v: 'entry' });
+          else state = this.leaveFlag(state, f, cookie);
         } else if (!(cur.v === 'set' && cur.by?.kind === 'save')) {
           state = withFlag(state, f, { v: 'clear', by });
         }
@@ -767,6 +871,70 @@ function constantTruth(value: string, target: string, known: boolean | undefined
   if (/^(?:false|0+[uUlL]*|NULL|0[xX]0+)$/.test(value)) return false;
   if (known !== undefined && value.replace(/\s+/g, '') === `!${target}`) return !known;
   return undefined;
+}
+
+/**
+ * The task flags an assertion macro says are held where the code goes on:
+ * `WARN_ON_ONCE(!(current->flags & PF_X))` asserts PF_X for certain; so does
+ * each such term of an `||` (all of them are false); a term of an `&&`
+ * (`WARN_ON_ONCE(valid && !(current->flags & PF_X))`) only may hold. Other
+ * conditions assert nothing the model uses.
+ */
+export function assertedFlags(op: CallOp): { readonly flags: readonly string[]; readonly certain: boolean } | undefined {
+  if (!ASSERTION_MACROS.has(op.callee)) return undefined;
+  const text = op.args[0]?.text;
+  if (!text || !text.includes('current->flags')) return undefined;
+  const whole = stripParens(text.replace(/\s+/g, ''));
+  for (const [sep, certain] of [['||', true], ['&&', false]] as const) {
+    const terms = splitTop(whole, sep);
+    if (terms.length < 2) continue;
+    const flags = terms.map(notHeld).filter((f): f is string => f !== undefined);
+    return flags.length > 0 ? { flags, certain } : undefined;
+  }
+  const flag = notHeld(whole);
+  return flag ? { flags: [flag], certain: true } : undefined;
+}
+
+/** `!(current->flags & PF_X)` (or `(current->flags & PF_X) == 0`): the flag it says is clear. */
+function notHeld(term: string): string | undefined {
+  const t = stripParens(term);
+  const m = /^!\((?:current->flags&(PF_[A-Z_]+)|(PF_[A-Z_]+)&current->flags)\)$/.exec(t) ?? /^\((?:current->flags&(PF_[A-Z_]+)|(PF_[A-Z_]+)&current->flags)\)==0$/.exec(t);
+  const flag = m ? m[1] ?? m[2] : undefined;
+  return flag && MODELLED_TASK_FLAGS.includes(flag) ? flag : undefined;
+}
+
+function stripParens(t: string): string {
+  let x = t;
+  while (x.startsWith('(') && x.endsWith(')') && balanced(x.slice(1, -1))) x = x.slice(1, -1);
+  return x;
+}
+
+function balanced(t: string): boolean {
+  let depth = 0;
+  for (const c of t) {
+    if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+/** Splits `t` at top-level (outside parentheses) occurrences of `sep`. */
+function splitTop(t: string, sep: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && t.startsWith(sep, i)) {
+      out.push(t.slice(from, i));
+      i += sep.length - 1;
+      from = i + 1;
+    }
+  }
+  out.push(t.slice(from));
+  return out;
 }
 
 /** PF_ names in an expression: `PF_MEMALLOC_NOFS | PF_MEMALLOC_NOIO`. */

@@ -22,6 +22,12 @@ export type OriginKind =
   | 'callee'
   /** current->flags written directly. */
   | 'direct'
+  /**
+   * The kernel asserts it: after `WARN_ON_ONCE(!(current->flags & PF_X))` the
+   * paths that go on hold PF_X (or the kernel has warned). Not a scope this
+   * function enters: summaries do not carry it to callers.
+   */
+  | 'assert'
   /** A restore (or end of transaction) cleared it. */
   | 'restore';
 
@@ -33,7 +39,7 @@ export interface Origin {
   readonly name: string;
   /** For 'save': the save's id, which its cookie carries. */
   readonly saveId?: number;
-  /** For 'callee': whether the callee enters the scope on some paths only. */
+  /** For 'callee' and 'assert': whether the scope is entered (or asserted) on some paths only. */
   readonly conditional?: boolean;
   /** For a 'restore' of a cookie saved elsewhere: the cookie's home (`field:t_pflags`, `param:1`). */
   readonly home?: string;
@@ -47,7 +53,19 @@ export interface FlagState {
 /** What a variable holds, as far as scopes are concerned. */
 export type Cookie =
   /** The return value of a save: the flags it set, and their values before it. */
-  | { readonly kind: 'cookie'; readonly saveId: number; readonly api: string; readonly flags: readonly string[]; readonly old: Readonly<Record<string, BitVal>> }
+  | {
+      readonly kind: 'cookie';
+      readonly saveId: number;
+      readonly api: string;
+      readonly flags: readonly string[];
+      readonly old: Readonly<Record<string, BitVal>>;
+      /**
+       * Flags that were set by a conditional origin when this save (or callee)
+       * set them for certain: the state names the certain origin while the
+       * scope is open, and the conditional one again once it ends.
+       */
+      readonly outer?: Readonly<Record<string, Origin>>;
+    }
   /** A copy of current->flags (`pflags = current->flags`), for current_restore_flags(). */
   | { readonly kind: 'snapshot'; readonly old: Readonly<Record<string, BitVal>> }
   /** A constant (`flags = 0`). */
@@ -74,6 +92,8 @@ export interface OpenTransaction {
   readonly span: Span;
   /** The hidden cookie key when the start entered a scope. */
   readonly cookieKey?: string;
+  /** The start failed on this path (its error return): no scope to leave at its end. */
+  readonly failed?: boolean;
 }
 
 export interface State {
@@ -157,13 +177,13 @@ function computeTaskKey(s: State): string {
   for (const [f, st] of [...s.pf].sort((a, b) => (a[0] < b[0] ? -1 : 1))) parts.push(`${f}=${st.v}:${originKey(st.by)}`);
   parts.push('|');
   for (const [name, c] of [...s.cookies].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    parts.push(`${name}=${c.kind === 'cookie' ? `c${c.saveId}:${Object.entries(c.old).map(([k, v]) => `${k}${v}`).join(',')}` : c.kind === 'snapshot' ? `s${Object.entries(c.old).map(([k, v]) => `${k}${v}`).join(',')}` : `k${c.value}`}`);
+    parts.push(`${name}=${c.kind === 'cookie' ? `c${c.saveId}:${Object.entries(c.old).map(([k, v]) => `${k}${v}`).join(',')}${c.outer ? `^${Object.entries(c.outer).map(([k, o]) => `${k}${originKey(o)}`).join(',')}` : ''}` : c.kind === 'snapshot' ? `s${Object.entries(c.old).map(([k, v]) => `${k}${v}`).join(',')}` : `k${c.value}`}`);
   }
   parts.push('|', s.open.join(','), '|');
   for (const h of s.held) parts.push(`${h.kind}:${h.lock}@${spanKey(h.span)}`);
   for (const r of s.released ?? []) parts.push(`-${r.kind}:${r.lock}`);
   parts.push('|');
-  for (const t of s.trans) parts.push(`${t.name}@${spanKey(t.span)}`);
+  for (const t of s.trans) parts.push(`${t.name}@${spanKey(t.span)}${t.failed ? '!' : ''}`);
   parts.push(s.unknown ? '|?' : '|');
   return parts.join(' ');
 }

@@ -9,7 +9,7 @@ import type { FunctionAnalysis } from '../analysis/incremental';
 import type { DocumentAnalysis } from '../documents/document-store';
 import { rangeOf } from './convert';
 import { SOURCE } from './diagnostics';
-import { flagsSaveRestore, nofsScopeRefactor, restoreOnPath } from './refactor';
+import { flagsSaveRestore, nofsScopeRefactor, restoreOnPath, writesNofs } from './refactor';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.gfp-lens`;
 
@@ -59,7 +59,7 @@ export function plainActions(a: DocumentAnalysis, from: number, to: number, only
   const refactorKind = CodeActionKind.RefactorRewrite;
   if (wants(refactorKind) || wants(CodeActionKind.QuickFix)) {
     for (const site of result.sites) {
-      if (!intersects(site.call.span, range) || !site.input.gfp || !/\bGFP_NOFS\b/.test(site.input.gfp.text)) continue;
+      if (!intersects(site.call.span, range) || !writesNofs(site)) continue;
       if (site.evaluation.findings.some((f) => f.code === 'gfp/redundant-nofs')) continue; // its own fix says it
       const fa = functionAt(a, site.call.span.start);
       if (!fa) continue;

@@ -97,6 +97,7 @@ function originText(o: ScopeOrigin, line: (o: number) => number): string {
   const kind = o.flag.replace('PF_MEMALLOC_', '').replace('PF_MEMALLOC', 'NORECLAIM');
   if (o.kind === 'save') return `${kind} from \`${o.name}()\` at line ${line(o.span.start)}`;
   if (o.kind === 'callee') return `${kind} entered by \`${o.name}()\` at line ${line(o.span.start)}${o.conditional ? ' (on some paths)' : ''}`;
+  if (o.kind === 'assert') return `${kind} asserted by \`${o.name}()\` at line ${line(o.span.start)}${o.conditional ? ' (on some paths)' : ''}`;
   return `${kind} set in \`current->flags\` at line ${line(o.span.start)}`;
 }
 
@@ -137,6 +138,7 @@ export function siteMarkdown(site: SiteResult, model: GfpModel, line: (o: number
   out.push('');
   out.push(`\`${site.call.callee}()\` · ${def.backend} allocator · requested ${requested} = \`${model.describe(e.requested)}\`${hexOf(model, e.requested)}`);
   if (e.unknownNames.length > 0) out.push(`\nNot evaluated: ${e.unknownNames.map((n) => `\`${n}\``).join(', ')}`);
+  if (def.gfpPolicy) out.push('', `The mask is also a policy input: ${def.gfpPolicy}`);
   if (!unknown && e.variants.length > 0) {
     if (e.variants.length === 1) {
       out.push('', consequences(e.variants[0].context), '', `Bits: ${bitNames(e.variants[0].context.effective)}`);

@@ -202,7 +202,8 @@ export interface RefactorResult {
   readonly converted: readonly SiteResult[];
 }
 
-const writesNofs = (s: SiteResult): boolean => s.input.gfp !== undefined && /\bGFP_NOFS\b/.test(s.input.gfp.text);
+/** A written GFP_NOFS that a scope could replace: not a policy input of the callee (jbd2__journal_start()). */
+export const writesNofs = (s: SiteResult): boolean => s.input.gfp !== undefined && s.input.allocator.gfpPolicy === undefined && /\bGFP_NOFS\b/.test(s.input.gfp.text);
 
 /** "Replace GFP_NOFS with scope at transaction start" for `site`, or undefined when it does not apply. */
 export function nofsScopeRefactor(ctx: AnalysisContext, fa: FunctionAnalysis, site: SiteResult, text: string): RefactorResult | undefined {
@@ -228,7 +229,11 @@ export function nofsScopeRefactor(ctx: AnalysisContext, fa: FunctionAnalysis, si
   const tx = txAnchor ? ctx.transactions.lookup(anchor.callee)! : undefined;
 
   if (tx && tx.def.scope === 'nofs') {
-    // The start already enters NOFS: the plain replacement is the whole fix.
+    // The start already enters NOFS where it succeeds: the plain replacement is
+    // the whole fix, but only where every path holds that scope for certain
+    // (not on the start's error branch, not after a start nobody checked).
+    const covered = site.input.states.length > 0 && site.input.states.every((st) => !st.unknown && st.origins.some((o) => (o.flag === 'PF_MEMALLOC_NOFS' || o.flag === 'PF_MEMALLOC_NOIO') && !o.conditional));
+    if (!covered) return undefined;
     const to = replaceMaskName(site.input.gfp!.text, 'GFP_NOFS', 'GFP_KERNEL');
     return {
       fix: { title: `Use GFP_KERNEL: ${anchor.callee}() already enters a NOFS scope`, edits: [{ span: site.input.gfp!.span, text: to }], preferred: true },

@@ -49,6 +49,14 @@ export interface AllocatorDef {
   readonly noprof?: boolean;
   /** Other names of the same entry point (for example `get_free_pages_noprof` for `__get_free_pages`). */
   readonly aliases?: readonly string[];
+  /**
+   * The gfp argument is also a policy input of the callee: what a written
+   * GFP_NOFS/GFP_NOIO there chooses goes beyond the context of its own
+   * allocations (jbd2 makes a mask without __GFP_FS mean NOFAIL). Such a mask
+   * is neither redundant inside a scope nor unexplained outside one, and no
+   * fix rewrites it to GFP_KERNEL. The text says what the mask chooses.
+   */
+  readonly gfpPolicy?: string;
   readonly since?: string;
   readonly until?: string;
   readonly cite: string;
@@ -277,10 +285,25 @@ export const ALLOCATORS: readonly AllocatorDef[] = [
   { names: ['sgl_alloc_order'], gfp: arg(3), backend: 'scatterlist', cite: 'include/linux/scatterlist.h:482-484' },
 
   // ---- jbd2 ----
-  // The gfp is what start_this_handle() allocates the transaction with; the handle itself is GFP_NOFS (transaction.c:461),
-  // and start_this_handle() adds __GFP_NOFAIL when the mask lacks __GFP_FS (:353-354).
-  { names: ['jbd2__journal_start'], gfp: arg(4), backend: 'jbd2', cite: 'include/linux/jbd2.h:1523-1525; fs/jbd2/transaction.c:470-472' },
-  { names: ['jbd2__journal_restart'], gfp: arg(3), backend: 'jbd2', cite: 'include/linux/jbd2.h:1527-1528; fs/jbd2/transaction.c:763-764' },
+  // The gfp is what start_this_handle() allocates the transaction with; the handle itself is GFP_NOFS (transaction.c:461).
+  // It is a policy input: start_this_handle() does `if ((gfp_mask & __GFP_FS) == 0) gfp_mask |= __GFP_NOFAIL;`
+  // (fs/jbd2/transaction.c:353-354, "we may be being called from inside the fs writeback layer, so we MUST NOT fail"),
+  // so the GFP_NOFS that jbd2_journal_start() (:544), jbd2_journal_restart() (:812) and ext4's wrappers
+  // (fs/ext4/ext4_jbd2.c:112-113, ext4_jbd2.h:355) pass means "must not fail", and GFP_KERNEL would let it fail.
+  {
+    names: ['jbd2__journal_start'],
+    gfp: arg(4),
+    backend: 'jbd2',
+    gfpPolicy: 'start_this_handle() allocates the transaction with __GFP_NOFAIL when the mask lacks __GFP_FS (fs/jbd2/transaction.c:353-354), so GFP_NOFS here also means "must not fail".',
+    cite: 'include/linux/jbd2.h:1523-1525; fs/jbd2/transaction.c:353-354, :470-472',
+  },
+  {
+    names: ['jbd2__journal_restart'],
+    gfp: arg(3),
+    backend: 'jbd2',
+    gfpPolicy: 'the restart goes through start_this_handle(), which allocates the transaction with __GFP_NOFAIL when the mask lacks __GFP_FS (fs/jbd2/transaction.c:353-354, :800), so GFP_NOFS here also means "must not fail".',
+    cite: 'include/linux/jbd2.h:1527-1528; fs/jbd2/transaction.c:353-354, :763-764, :800',
+  },
 
   // ---- kobject: no gfp argument; GFP_KERNEL allocations inside ----
   { names: ['kobject_get_path'], gfp: arg(1), backend: 'other', cite: 'lib/kobject.c:152' },

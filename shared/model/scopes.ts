@@ -94,3 +94,14 @@ export type CookieSemantics = 'assign' | 'clear-new';
 export function cookieSemantics(v: KernelVersion): CookieSemantics {
   return atLeast(v, '6.9') ? 'clear-new' : 'assign';
 }
+
+/**
+ * Macros that assert their first argument is false on the paths that go on:
+ * the kernel warns (or BUGs) where it is true (include/asm-generic/bug.h:71,
+ * :110-157; include/linux/mmdebug.h for the VM_ variants, which only
+ * CONFIG_DEBUG_VM compiles in but which state the same invariant). ext4's
+ * xattr code asserts its NOFS scope this way (fs/ext4/xattr.c:1542-1543,
+ * :2398), as does fsnotify_group_assert_locked()
+ * (include/linux/fsnotify_backend.h:282).
+ */
+export const ASSERTION_MACROS: ReadonlySet<string> = new Set(['WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE', 'BUG_ON', 'VM_WARN_ON', 'VM_WARN_ON_ONCE', 'VM_BUG_ON']);

@@ -11,6 +11,13 @@ export type TransactionScope =
   /** The start enters no scope: GFP_NOFS inside is the filesystem's only protection. */
   | 'none';
 
+/** How a start that can fail reports it: the value its error return has. */
+export type StartFailure =
+  /** Returns a handle, or an ERR_PTR() on failure (jbd2_journal_start(), ocfs2_start_trans()). */
+  | 'err-ptr'
+  /** Returns 0, or a negative errno on failure (xfs_trans_alloc()). */
+  | 'nonzero';
+
 export interface TransactionDef {
   /** The filesystem or subsystem (`xfs`, `ext4`, `jbd2`, ...). */
   readonly fs: string;
@@ -19,6 +26,14 @@ export interface TransactionDef {
   /** Functions that end it, on every exit kind (commit, cancel, stop, abort). */
   readonly end: readonly string[];
   readonly scope: TransactionScope;
+  /**
+   * The start enters its scope only when it succeeds, and its error return is
+   * this (one kind for every start of the row, or per start name). On the
+   * caller's `if (IS_ERR(handle))` / `if (error)` branch no scope is open.
+   * Absent: the start cannot fail (a void helper, a lock), and its scope is
+   * entered on every path.
+   */
+  readonly fails?: StartFailure | Readonly<Record<string, StartFailure>>;
   /** Where the scope's cookie lives, when the start saves one. */
   readonly cookie?: string;
   /** One or two sentences for hovers: what the start does to the allocation context. */
@@ -37,6 +52,8 @@ export const TRANSACTIONS: readonly TransactionDef[] = [
     start: ['xfs_trans_alloc', 'xfs_trans_alloc_empty', 'xfs_trans_alloc_inode', 'xfs_trans_alloc_icreate', 'xfs_trans_alloc_ichange', 'xfs_trans_alloc_dir'],
     end: ['xfs_trans_commit', 'xfs_trans_cancel'],
     scope: 'nofs',
+    // Every error return comes after xfs_trans_cancel() (xfs_trans.c:284-303), which leaves the scope.
+    fails: 'nonzero',
     cookie: 'tp->t_pflags',
     note: 'Enters a NOFS scope (memalloc_nofs_save() into tp->t_pflags) once the transaction is allocated; commit and cancel leave it through xfs_trans_free(). On error the start has already cancelled, so no scope is left open.',
     cite: 'fs/xfs/xfs_trans.c:244-309, :328-335, :1058, :1175, :1219, :1306, :66-73, :913, :950; fs/xfs/xfs_trans.h:165-171, :235-238, :251-265',
@@ -55,6 +72,9 @@ export const TRANSACTIONS: readonly TransactionDef[] = [
     start: ['jbd2_journal_start', 'jbd2__journal_start', 'jbd2_journal_start_reserved'],
     end: ['jbd2_journal_stop'],
     scope: 'nofs',
+    // The save is the last step of a successful start_this_handle() (transaction.c:449-454); the
+    // error returns free the handle first (:505-510, :609-614).
+    fails: { jbd2_journal_start: 'err-ptr', jbd2__journal_start: 'err-ptr', jbd2_journal_start_reserved: 'nonzero' },
     cookie: 'handle->saved_alloc_context',
     note: 'start_this_handle() ends with memalloc_nofs_save() into handle->saved_alloc_context, and stop_this_handle() restores it. A nested start only takes another reference on the running handle, whose scope is already open.',
     cite: 'fs/jbd2/transaction.c:449-454, :470-484, :542-545, :584-611, :739-743, :1839-1859, :1965; include/linux/jbd2.h:503',
@@ -67,6 +87,8 @@ export const TRANSACTIONS: readonly TransactionDef[] = [
     ],
     end: ['ext4_journal_stop', '__ext4_journal_stop'],
     scope: 'nofs-conditional',
+    // ERR_PTR() from ext4_journal_check_start() or jbd2 (ext4_jbd2.c:105-106, :155-158).
+    fails: 'err-ptr',
     cookie: 'handle->saved_alloc_context',
     note: 'With a journal this starts a jbd2 handle and so enters its NOFS scope; without one (no-journal mode, or during fast-commit replay) it returns a dummy handle and enters no scope.',
     cite: 'fs/ext4/ext4_jbd2.c:90-114, :116-128, :143-165; fs/ext4/ext4_jbd2.h:305-337',
@@ -94,6 +116,8 @@ export const TRANSACTIONS: readonly TransactionDef[] = [
     start: ['ocfs2_start_trans'],
     end: ['ocfs2_commit_trans'],
     scope: 'nofs',
+    // ERR_PTR(-EROFS) before jbd2, or jbd2's own ERR_PTR (journal.c:369-370, :384-393).
+    fails: 'err-ptr',
     cookie: 'handle->saved_alloc_context',
     note: 'Starts a jbd2 handle (jbd2_journal_start), which enters the jbd2 NOFS scope; every path that returns a handle went through jbd2, nested ones included. The commit stops the handle.',
     cite: 'fs/ocfs2/journal.c:354-392, :394-412',
@@ -195,6 +219,12 @@ export const TRANSACTIONS: readonly TransactionDef[] = [
     cite: 'include/linux/fsnotify_backend.h:221, :263-283',
   },
 ];
+
+/** How `name`, a start of `def`, reports failure; undefined when it cannot fail. */
+export function startFailure(def: TransactionDef, name: string): StartFailure | undefined {
+  if (def.fails === undefined || typeof def.fails === 'string') return def.fails;
+  return def.fails[name];
+}
 
 export interface TransactionMatch {
   readonly def: TransactionDef;
