@@ -72,6 +72,39 @@ export interface SiteInput {
   readonly contextUnknown: boolean;
   /** The call's arguments could not be parsed reliably: the requested mask is unknown. */
   readonly maskUnknown?: boolean;
+  /** The contexts at the calls of the enclosing function, when the workspace index followed them. */
+  readonly callers?: CallerContext;
+}
+
+/** How many of a function's known call sites have each context (the workspace index's caller contexts). */
+export interface CallerCounts {
+  readonly yes: number;
+  readonly no: number;
+  readonly varies: number;
+  readonly unknown: number;
+}
+
+/**
+ * The contexts at the call sites of one function, across the tree, through
+ * static helpers whose own callers decide (a static helper with no scope of its
+ * own is in whatever scope its callers are). `fs`/`io` count call sites inside
+ * a scope that excludes __GFP_FS / __GFP_IO ("yes" = in scope); `atomic`, call
+ * sites under an atomic section.
+ */
+export interface CallerContext {
+  readonly count: number;
+  readonly fs: CallerCounts;
+  readonly io: CallerCounts;
+  readonly atomic: CallerCounts;
+}
+
+/** The JSON `callers` object of a site: its verdicts once the callers' contexts are folded in. */
+export interface CallerVerdicts {
+  readonly count: number;
+  readonly fs: Verdict;
+  readonly io: Verdict;
+  readonly mayBlock: Verdict;
+  readonly atomic: Verdict;
 }
 
 export interface FixEdit {
@@ -120,6 +153,10 @@ export interface SiteEvaluation {
   readonly mayBlock: Verdict;
   readonly atomic: Verdict;
   readonly findings: readonly FindingData[];
+  /** The verdicts with the callers' contexts folded in (SiteInput.callers). */
+  readonly callers?: CallerVerdicts;
+  /** A written GFP_NOFS/GFP_NOIO with no scope for it on any path of its own function (whatever the callers do). */
+  readonly outsideLocalScope?: boolean;
 }
 
 const PAGE_SIZE = 4096;
@@ -129,6 +166,39 @@ function verdict(values: readonly Tri[]): Verdict {
   if (values.every((v) => v === 'yes')) return 'yes';
   if (values.every((v) => v === 'no')) return 'no';
   return 'varies';
+}
+
+/**
+ * A site's verdicts once its function's callers are folded in: a mask that
+ * keeps __GFP_FS here loses it at the calls made inside a NOFS scope, and a
+ * section held by a caller is held here too.
+ */
+function callerVerdicts(callers: CallerContext, known: boolean, contexts: readonly EffectiveContext[], atomicPerState: readonly Tri[], sleeps: boolean): CallerVerdicts {
+  const fold = (local: Verdict, inScope: CallerCounts): Verdict => {
+    if (!known || local === 'unknown') return 'unknown';
+    // Locally cleared stays cleared whatever the callers do.
+    if (local === 'no' || callers.count === 0) return local;
+    if (inScope.unknown > 0) return 'unknown';
+    if (inScope.yes === callers.count) return 'no';
+    if (inScope.yes + inScope.varies > 0) return 'varies';
+    return local;
+  };
+  const held = (local: Verdict): Verdict => {
+    if (!known || local === 'unknown') return 'unknown';
+    if (local === 'yes' || callers.count === 0) return local;
+    const a = callers.atomic;
+    if (a.unknown > 0) return 'unknown';
+    if (local === 'no' && a.yes === callers.count) return 'yes';
+    if (a.yes + a.varies > 0) return 'varies';
+    return local;
+  };
+  return {
+    count: callers.count,
+    fs: fold(verdict(contexts.map((c) => hasAll(c.effective, B.FS))), callers.fs),
+    io: fold(verdict(contexts.map((c) => hasAll(c.effective, B.IO))), callers.io),
+    mayBlock: known ? verdict(contexts.map((c) => (sleeps ? 'yes' : c.mayBlock))) : 'unknown',
+    atomic: held(verdict([...atomicPerState])),
+  };
 }
 
 function finding(code: FindingCode, message: string, span: Span, related: Related[] = [], fixes: FixData[] = [], severity?: Severity): FindingData {
@@ -293,7 +363,10 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
     mayBlock: contextKnown ? verdict(contexts.map((c) => alwaysSleeps(def, model) ? 'yes' : c.mayBlock)) : 'unknown',
     atomic: contextKnown ? verdict(atomicPerState) : 'unknown',
     findings: [...findings, ...extra],
+    ...(site.callers ? { callers: callerVerdicts(site.callers, contextKnown, contexts, atomicPerState, alwaysSleeps(def, model)) } : {}),
+    ...(outsideLocalScope ? { outsideLocalScope } : {}),
   });
+  let outsideLocalScope = false;
   if (!contextKnown) return result([]);
 
   const extra: FindingData[] = [];
@@ -383,8 +456,13 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
         [{ title: `Use GFP_KERNEL: the scope already excludes ${writesNoio ? 'IO' : 'FS'}`, edits: [{ span: site.gfp!.span, text: replacement }], preferred: true }],
       ));
     } else if (!any.some(Boolean) && !reachable.some((s) => s.origins.some((o) => o.conditional))) {
+      outsideLocalScope = true;
+      // A caller that calls this function inside the scope is a path with a
+      // scope too: then the mask has a reason, recorded in the caller.
+      const callersInScope = site.callers ? (writesNoio ? site.callers.io : site.callers.fs) : undefined;
+      const explained = callersInScope !== undefined && callersInScope.yes + callersInScope.varies + callersInScope.unknown > 0;
       const where = reachable.some((s) => s.pf.length > 0) ? `with no ${writesNoio ? 'NOIO' : 'NOFS'} scope on any path` : 'outside any scope';
-      extra.push(finding(
+      if (!explained) extra.push(finding(
         'gfp/nofs-outside-scope',
         `${written} ${where}: the reason for it is not recorded. Prefer memalloc_${writesNoio ? 'noio' : 'nofs'}_save() where the transaction starts or the reclaim-critical lock is taken, with a comment, and GFP_KERNEL inside.`,
         site.gfp!.span,

@@ -222,3 +222,53 @@ test('a closed pipe on standard output ends the run quietly', () => {
   assert.equal(r.status, 0);
   assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
 });
+
+/** A small kernel tree: a Makefile and include/linux make it one, so check finds its root and index. */
+function kernelTree(files: Record<string, string>): string {
+  return scratch({
+    Makefile: 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\n',
+    'include/linux/slab.h': '/* empty */\n',
+    ...files,
+  });
+}
+
+const TRANS = 'void demo_trans_begin(struct demo_trans *tp)\n{\n\ttp->t_pflags = memalloc_nofs_save();\n}\n\nvoid demo_trans_end(struct demo_trans *tp)\n{\n\tmemalloc_nofs_restore(tp->t_pflags);\n}\n';
+const USER = 'static void *demo_helper(void)\n{\n\treturn kmalloc(8, GFP_NOFS);\n}\n\nint demo_user(struct demo_trans *tp)\n{\n\tvoid *p;\n\n\tdemo_trans_begin(tp);\n\tp = kmalloc(8, GFP_NOFS);\n\tkfree(demo_helper());\n\tdemo_trans_end(tp);\n\tkfree(p);\n\treturn 0;\n}\n';
+
+test('inside a kernel tree, check uses the workspace index: one file gives the findings of the whole tree', () => {
+  const dir = kernelTree({ 'fs/demo/trans.c': TRANS, 'fs/demo/user.c': USER });
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cache-'));
+  const env = { ...process.env, GFP_LENS_CACHE: cache };
+  const check = (args: string[]) => spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--sites', '--fail-on', 'none', ...args], { cwd: dir, encoding: 'utf8', env });
+  const one = check(['fs/demo/user.c']);
+  assert.equal(one.status, 0, one.stderr);
+  const doc = JSON.parse(one.stdout) as { findings: Array<{ line: number; code: string }>; sites: Array<{ line: number; function: string; callers?: Record<string, unknown> }> };
+  // demo_trans_begin() in the other file enters NOFS: the GFP_NOFS after it is redundant.
+  assert.deepEqual(doc.findings.map((f) => `${f.line}:${f.code}`), ['11:gfp/redundant-nofs']);
+  // demo_helper()'s GFP_NOFS has no scope of its own, but its one caller is in the scope.
+  const helper = doc.sites.find((s) => s.function === 'demo_helper');
+  assert.deepEqual(helper?.callers, { count: 1, fs: 'no', io: 'yes', mayBlock: 'yes', atomic: 'no' });
+  // The index is cached outside the tree; a second run reads it back and agrees.
+  assert.equal(fs.readdirSync(path.join(cache, 'index')).filter((f) => f.endsWith('.json')).length, 1);
+  assert.equal(fs.readdirSync(dir).includes('.cache'), false);
+  const whole = check(['.']);
+  assert.deepEqual(
+    (JSON.parse(whole.stdout) as typeof doc).findings.filter((f) => (f as unknown as { file: string }).file === 'fs/demo/user.c'),
+    doc.findings,
+  );
+  // Without the index, only the file's own summaries apply.
+  const alone = check(['--no-index', 'fs/demo/user.c']);
+  assert.deepEqual((JSON.parse(alone.stdout) as typeof doc).findings.map((f) => `${f.line}:${f.code}`), ['3:gfp/nofs-outside-scope', '11:gfp/nofs-outside-scope']);
+});
+
+test('--root names the tree whose index applies; a bad --root is a usage error', () => {
+  const dir = scratch({ 'lib/trans.c': TRANS, 'lib/user.c': USER });
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cache-'));
+  const env = { ...process.env, GFP_LENS_CACHE: cache };
+  const r = spawnSync(process.execPath, [cli, 'check', '--root', 'lib', '--fail-on', 'none', 'lib/user.c'], { cwd: dir, encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^lib\/user\.c:11:\d+: hint: .*\[gfp\/redundant-nofs\]$/m);
+  const bad = spawnSync(process.execPath, [cli, 'check', '--root', 'nowhere', 'lib/user.c'], { cwd: dir, encoding: 'utf8', env });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--root nowhere: not a directory/);
+});

@@ -111,8 +111,8 @@ async function setup(): Promise<{ root: string; cache: string; files: string[]; 
   const inner = inProcessAnalyser(new AnalysisContext(parseVersion('6.12')), await createParser('native'));
   const analysed: string[][] = [];
   // Records which files each round really analysed (not those a recheck skipped).
-  const analyse: AnalyseFiles = async (list, summaries, table, recheck) => {
-    const facts = await inner(list, summaries, table, recheck);
+  const analyse: AnalyseFiles = async (list, summaries, table, recheck, callers) => {
+    const facts = await inner(list, summaries, table, recheck, callers);
     analysed.push(list.filter((_, i) => facts[i] !== undefined).map((f) => path.basename(f)));
     return facts;
   };

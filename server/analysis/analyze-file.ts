@@ -3,7 +3,7 @@
 // plain data (offsets, strings, enums): the CLI prints it, the server converts
 // it to LSP, and neither adds meaning.
 
-import { evaluateSite, type FindingData, type PathState, type ScopeOrigin, type SiteEvaluation, type SiteInput } from '../../shared/evaluate';
+import { evaluateSite, type CallerContext, type FindingData, type PathState, type ScopeOrigin, type SiteEvaluation, type SiteInput } from '../../shared/evaluate';
 import type { AllocatorDef } from '../../shared/model/allocators';
 import type { SyntaxNode } from '../syntax/backend';
 import { extractFile } from '../syntax/extract';
@@ -96,7 +96,7 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
   const results: FunctionResult[] = [];
   const analyse = (fn: FunctionIR): FunctionResult => {
     const flow = analyzeFlow(ctx, fn, effects);
-    const sites = collectSites(ctx, flow);
+    const sites = collectSites(ctx, flow, callees?.callers?.(fn.name));
     // Names defined twice (#ifdef variants) stay unknown: never guessed.
     if (!duplicated.has(fn.name)) local.set(fn.name, summarize(flow, '', sites, nofailChain(flow, effects)));
     return { fn, flow, sites };
@@ -174,7 +174,7 @@ function dedupe(findings: FindingData[]): FindingData[] {
   });
 }
 
-export function collectSites(ctx: AnalysisContext, flow: FunctionFlow): SiteResult[] {
+export function collectSites(ctx: AnalysisContext, flow: FunctionFlow, callers?: CallerContext): SiteResult[] {
   const sites: SiteResult[] = [];
   let guards: ReadonlyMap<number, readonly string[]> | undefined;
   for (const node of flow.cfg.nodes) {
@@ -184,7 +184,7 @@ export function collectSites(ctx: AnalysisContext, flow: FunctionFlow): SiteResu
       const match = ctx.allocators.lookup(op.callee);
       if (!match) continue;
       guards ??= scopeGuards(flow);
-      const input = siteInput(op, match.def, flow.inStates[node.id], flow.overflow || (node.action.kind === 'unknown' && node.action.opaque), guards);
+      const input = siteInput(op, match.def, flow.inStates[node.id], flow.overflow || (node.action.kind === 'unknown' && node.action.opaque), guards, callers);
       if (!input) continue;
       sites.push({ function: flow.fn.name, call: op, input, evaluation: evaluateSite(input, ctx.gfp) });
     }
@@ -221,7 +221,7 @@ function assumptionsOf(s: State): string[] {
   return [...s.conds].map(([k, v]) => (v ? k : `!${k}`));
 }
 
-function siteInput(op: CallOp, def: AllocatorDef, states: readonly State[], contextUnknown: boolean, guards?: ReadonlyMap<number, readonly string[]>): SiteInput | undefined {
+function siteInput(op: CallOp, def: AllocatorDef, states: readonly State[], contextUnknown: boolean, guards?: ReadonlyMap<number, readonly string[]>, callers?: CallerContext): SiteInput | undefined {
   let gfp: SiteInput['gfp'];
   switch (def.gfp.kind) {
     case 'arg': {
@@ -254,6 +254,7 @@ function siteInput(op: CallOp, def: AllocatorDef, states: readonly State[], cont
     states: states.map((s) => pathState(s, guards)),
     contextUnknown,
     ...(op.argsBroken ? { maskUnknown: true } : {}),
+    ...(callers ? { callers } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
 // CalleeEffects). Sets of states are kept per node up to a bound; beyond it the
 // function is reported as too complex and its sites as unknown.
 
+import type { CallerContext } from '../../shared/evaluate';
 import { lockOp, GUARD_CLASSES, isAtomicKind, type SectionKind } from '../../shared/model/locks';
 import { ASSERTION_MACROS, cookieSemantics, pfFlag, scopeApiByRestore, scopeApiBySave, type CookieSemantics } from '../../shared/model/scopes';
 import { startFailure, type TransactionDef } from '../../shared/model/transactions';
@@ -46,6 +47,8 @@ export interface CalleeEffects {
   outcomes(call: CallOp): readonly CalleeOutcome[] | undefined;
   /** The call chain to a __GFP_NOFAIL allocation that this call reaches, if any. */
   nofail?(call: CallOp): readonly string[] | undefined;
+  /** The contexts at the call sites of a function of this file, when the workspace index followed them. */
+  callers?(fn: string): CallerContext | undefined;
 }
 
 export interface SaveInfo {

@@ -12,6 +12,9 @@ import { analyzeIR, nofailChain, type FileAnalysis } from './analyze-file';
 import { scanDefinitions, type Definition } from './definitions';
 import type { AnalysisContext } from './context';
 import type { CalleeEffects, CalleeOutcome } from './dataflow';
+import type { CallerContext, Verdict } from '../../shared/evaluate';
+import type { Tri } from '../../shared/model/known-bits';
+import type { State } from './state';
 import { summarize, type FunctionSummary } from './summary';
 
 /**
@@ -35,7 +38,11 @@ export class SummaryIndex {
    * a summary: one file at a time (a worker analyses thousands, and keeping
    * them all would grow without end).
    */
-  private localStatics: { readonly file: string; readonly names: ReadonlySet<string> } | undefined;
+  private local: { readonly file: string; readonly statics: ReadonlySet<string>; readonly all: ReadonlySet<string> } | undefined;
+  /** Functions whose callers the index follows (see WorkspaceIndex targets), by name. */
+  private targets: ReadonlySet<string> = new Set();
+  /** The contexts at their call sites, keyed by `file#name` of the definition. */
+  private callerContexts: ReadonlyMap<string, CallerContext> = new Map();
 
   /** Replaces the summaries of one file; returns whether anything changed. */
   setFile(file: string, summaries: readonly FunctionSummary[]): boolean {
@@ -58,8 +65,32 @@ export class SummaryIndex {
   }
 
   /** The static functions `file` defines (all of them, not only those with summaries). */
-  setLocalStatics(file: string, names: ReadonlySet<string>): void {
-    this.localStatics = { file, names };
+  /** The functions `file` defines (all of them, not only those with summaries). */
+  setLocalDefinitions(file: string, defs: readonly Definition[]): void {
+    this.local = { file, statics: new Set(defs.filter((d) => d.isStatic).map((d) => d.name)), all: new Set(defs.map((d) => d.name)) };
+  }
+
+  /** The functions whose callers the index follows, and the contexts it found at their calls. */
+  setCallerContexts(targets: readonly string[], contexts: ReadonlyArray<[string, CallerContext]>): void {
+    this.targets = new Set(targets);
+    this.callerContexts = new Map(contexts);
+  }
+
+  isTarget(name: string): boolean {
+    return this.targets.has(name);
+  }
+
+  /**
+   * The file of the definition a call of `name` in `fromFile` reaches, by the
+   * name table (for functions that may have no summary): this file's own
+   * definition first, then the one global one, else the one static of a header.
+   */
+  resolveDefinition(name: string, fromFile: string): string | undefined {
+    if (this.local?.file === fromFile && this.local.all.has(name)) return fromFile;
+    const table = this.nameTable.get(name);
+    if (!table) return undefined;
+    if (table.globals.length > 0) return table.globals.length === 1 ? table.globals[0] : undefined;
+    return table.headerStatics.length === 1 ? table.headerStatics[0] : undefined;
   }
 
   /**
@@ -75,7 +106,7 @@ export class SummaryIndex {
     if (local.length > 0) return local.length === 1 ? local[0] : undefined;
     // A static of this file without a summary (it has no effect) still hides
     // every other definition from this file's calls.
-    if (this.localStatics?.file === fromFile && this.localStatics.names.has(name)) return undefined;
+    if (this.local?.file === fromFile && this.local.statics.has(name)) return undefined;
     const globals = defs.filter((d) => !d.isStatic);
     const inHeaders = defs.filter((d) => d.isStatic && d.file.endsWith('.h'));
     const table = this.nameTable.get(name);
@@ -101,12 +132,13 @@ export class SummaryIndex {
   }
 
   hasSummaries(): boolean {
-    return this.byName.size > 0;
+    return this.byName.size > 0 || this.targets.size > 0;
   }
 
   /** The callee effects seen from one file. */
   forFile(file: string): CalleeEffects {
     return {
+      callers: (fn: string): CallerContext | undefined => this.callerContexts.get(`${file}#${fn}`),
       outcomes: (call: CallOp): readonly CalleeOutcome[] | undefined => {
         const s = this.resolve(call.callee, file);
         return s && s.outcomes.length > 0 ? s.outcomes : undefined;
@@ -125,6 +157,10 @@ export class SummaryIndex {
    * every kernel function reaches one, and following them all would re-analyse
    * the tree in waves.
    */
+  targetNames(): string[] {
+    return [...this.targets];
+  }
+
   effectfulNames(): string[] {
     const names: string[] = [];
     for (const [name, defs] of this.byName) if (defs.some((d) => d.outcomes.length > 0 || (d.nofail && d.nofail.via.length < 2))) names.push(name);
@@ -138,7 +174,9 @@ export class SummaryIndex {
 
 /** The lowering pattern given the summaries: the model's words and every function with an effect. */
 export function patternWith(ctx: AnalysisContext, index: SummaryIndex): RegExp {
-  const names = index.effectfulNames();
+  // The callers of a function the index follows are worth lowering too: the
+  // contexts at their calls are what it collects.
+  const names = [...new Set([...index.effectfulNames(), ...index.targetNames()])];
   return names.length > 0 ? new RegExp(`${ctx.interesting.source}|\\b(?:${names.map(escapeRe).join('|')})\\b`) : ctx.interesting;
 }
 
@@ -158,9 +196,15 @@ export interface SummaryContext {
 }
 
 /** The summary context of an index (what a worker builds from the summaries it is sent). */
-export function summaryContext(ctx: AnalysisContext, summaries: readonly FunctionSummary[], nameTable?: ReadonlyArray<[string, NameDefinitions]>): SummaryContext {
+export function summaryContext(
+  ctx: AnalysisContext,
+  summaries: readonly FunctionSummary[],
+  nameTable?: ReadonlyArray<[string, NameDefinitions]>,
+  callers?: { readonly targets: readonly string[]; readonly contexts: ReadonlyArray<[string, CallerContext]> },
+): SummaryContext {
   const index = indexOf(summaries);
   if (nameTable) index.setNameTable(new Map(nameTable));
+  if (callers) index.setCallerContexts(callers.targets, callers.contexts);
   return { index, pattern: patternWith(ctx, index) };
 }
 
@@ -183,7 +227,7 @@ export function analyzeSource(
   if (!pattern.test(text)) return undefined;
   // A static function of this file hides every other definition of its name
   // from this file's calls, whether or not the analysis lowers it.
-  if (summaries && summaries.index.hasSummaries()) summaries.index.setLocalStatics(file, new Set((options.definitions ?? scanDefinitions(text)).filter((d) => d.isStatic).map((d) => d.name)));
+  if (summaries && summaries.index.hasSummaries()) summaries.index.setLocalDefinitions(file, options.definitions ?? scanDefinitions(text));
   const analyse = (): FileAnalysis => {
     const tree = options.wholeFile === true ? parser.parse(text) : parser.parse(text, undefined, interestingRanges(text, pattern));
     try {
@@ -217,6 +261,48 @@ export function effectfulSummaries(analysis: FileAnalysis, file: string, summari
   return analysis.functions
     .map((f) => summarize(f.flow, file, f.sites, summaries ? nofailChain(f.flow, summaries.index.forFile(file)) : undefined))
     .filter((x) => x.outcomes.length > 0 || (x.nofail !== undefined && x.nofail.via.length < 2));
+}
+
+/**
+ * One call of a function the index follows (a target), as the caller's
+ * analysis saw it: [callee, file of its definition, calling function, whether
+ * the caller is static, fs, io, atomic], the last three 'yes' (in a scope that
+ * excludes __GFP_FS / __GFP_IO; under an atomic section), 'no', 'varies' or
+ * 'unknown'.
+ */
+export type CallSiteFact = [string, string, string, boolean, Verdict, Verdict, Verdict];
+
+/** The calls of targets in one file's analysis (resolved as C does; unresolvable calls are left out). */
+export function callSiteFacts(analysis: FileAnalysis, file: string, summaries: SummaryContext): CallSiteFact[] {
+  const out: CallSiteFact[] = [];
+  for (const { fn, flow } of analysis.functions) {
+    for (const node of flow.cfg.nodes) {
+      const ops = node.action.kind === 'op' ? [node.action.op] : node.action.kind === 'unknown' ? node.action.ops : [];
+      for (const op of ops) {
+        if (op.kind !== 'call' || op.callee === '' || !summaries.index.isTarget(op.callee)) continue;
+        const to = summaries.index.resolveDefinition(op.callee, file);
+        if (to === undefined) continue;
+        const states = flow.inStates[node.id];
+        const opaque = flow.overflow || node.action.kind === 'unknown' || states.some((st) => st.unknown);
+        const flag = (st: State, name: string): Tri => {
+          const v = st.pf.get(name)?.v;
+          return v === 'set' ? 'yes' : v === 'unknown' ? 'unknown' : 'no';
+        };
+        const per = (f: (st: State) => Tri): Verdict => (opaque || states.length === 0 ? 'unknown' : verdictOf(states.map(f)));
+        const noio = (st: State) => flag(st, 'PF_MEMALLOC_NOIO');
+        const nofs = (st: State): Tri => (noio(st) === 'yes' ? 'yes' : flag(st, 'PF_MEMALLOC_NOFS'));
+        out.push([op.callee, to, fn.name, fn.isStatic, per(nofs), per(noio), per((st) => (st.held.some((h) => h.atomic) ? 'yes' : 'no'))]);
+      }
+    }
+  }
+  return out;
+}
+
+function verdictOf(values: readonly Tri[]): Verdict {
+  if (values.includes('unknown')) return 'unknown';
+  if (values.every((v) => v === 'yes')) return 'yes';
+  if (values.every((v) => v === 'no')) return 'no';
+  return 'varies';
 }
 
 function escapeRe(s: string): string {

@@ -16,7 +16,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeCalls, mayCallAny, nameHash } from './call-names';
 import { decodeDefinitions } from './definitions';
-import type { NameDefinitions } from './summary-index';
+import type { CallerContext, CallerCounts, Verdict } from '../../shared/evaluate';
+import type { CallSiteFact, NameDefinitions } from './summary-index';
 import type { FunctionSummary } from './summary';
 
 /** What the index keeps of one file, as analysing it yields it (a worker's result, in part). */
@@ -31,18 +32,22 @@ export interface FileFacts {
   readonly summaries: readonly FunctionSummary[];
   /** The hashes of the names it calls (call-names.ts): which files a changed summary concerns. */
   readonly calls: string;
+  /** Its functions with a GFP_NOFS/GFP_NOIO and no scope for it of their own (space-separated): their callers are followed. */
+  readonly targets: string;
+  /** Its calls of the followed functions of the tree, with their contexts. */
+  readonly callSites: readonly CallSiteFact[];
 }
 
 /** Bumped whenever the cache's layout or the meaning of a summary changes. */
-const CACHE_FORMAT = 3;
+const CACHE_FORMAT = 4;
 
-type CachedFile = [string, number, number, string, string, FunctionSummary[], string];
+type CachedFile = [string, number, number, string, string, FunctionSummary[], string, string, CallSiteFact[]];
 
 interface CacheDocument {
   readonly format: number;
   readonly key: string;
   readonly root: string;
-  /** [path relative to root, mtimeMs, size, hash, definitions ("s:name" or "g:name", space-separated), summaries, calls filter] */
+  /** [path relative to root, mtimeMs, size, hash, definitions, summaries, calls, targets, call sites (definition files relative)] */
   readonly files: ReadonlyArray<CachedFile>;
   /** Names frozen as unknown (MAX_CHANGES_PER_SUMMARY). */
   readonly frozen: readonly string[];
@@ -80,7 +85,14 @@ export type AnalyseFiles = (
   summaries: readonly FunctionSummary[],
   nameTable: ReadonlyArray<[string, NameDefinitions]>,
   recheck: readonly string[] | undefined,
+  callers: CallerInput,
 ) => Promise<ReadonlyArray<FileFacts | undefined>>;
+
+/** What an analysis needs of the caller contexts: the followed functions' names, and the contexts found so far. */
+export interface CallerInput {
+  readonly targets: readonly string[];
+  readonly contexts: ReadonlyArray<[string, CallerContext]>;
+}
 
 /** Rounds after the first before giving up on a fixed point (each lifts effects one call level). */
 /**
@@ -103,6 +115,19 @@ export const MAX_INDEX_ROUNDS = 6;
  * were not indexed, which ends the cycle and claims nothing.
  */
 export const MAX_CHANGES_PER_SUMMARY = 3;
+
+/** How many static helpers up the caller contexts are followed (a helper of a helper of ...). */
+const MAX_HELPER_DEPTH = 3;
+
+/** A call's context, or (where the call has no scope of its own) its static caller's. */
+function through(here: Verdict, outer: CallerContext | undefined, pick: (c: CallerContext) => CallerCounts): keyof CallerCounts {
+  if (here !== 'no' || outer === undefined || outer.count === 0) return here;
+  const c = pick(outer);
+  if (c.unknown > 0) return 'unknown';
+  if (c.yes === outer.count) return 'yes';
+  if (c.yes + c.varies > 0) return 'varies';
+  return 'no';
+}
 
 export class WorkspaceIndex {
   readonly root: string;
@@ -150,8 +175,9 @@ export class WorkspaceIndex {
       return;
     }
     try {
-      for (const [rel, mtimeMs, size, hash, defs, summaries, calls] of doc.files) {
+      for (const [rel, mtimeMs, size, hash, defs, summaries, calls, targets, callSites] of doc.files) {
         if (typeof calls !== 'string' || calls.length % 4 !== 0) throw new Error('a file without its calls');
+        if (typeof targets !== 'string' || !Array.isArray(callSites)) throw new Error('a file without its callers');
         const abs = path.join(this.root, rel);
         this.files.set(abs, {
           mtimeMs,
@@ -160,6 +186,8 @@ export class WorkspaceIndex {
           definitions: checkedDefinitions(defs),
           summaries: summaries.map((s: FunctionSummary) => ({ ...s, file: abs })),
           calls,
+          targets,
+          callSites: callSites.map((c: CallSiteFact): CallSiteFact => [c[0], path.join(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]]),
         });
       }
       for (const name of doc.frozen) this.frozen.add(name);
@@ -176,7 +204,7 @@ export class WorkspaceIndex {
   save(): void {
     const files: CachedFile[] = [];
     for (const [abs, f] of this.files) {
-      files.push([path.relative(this.root, abs), f.mtimeMs, f.size, f.hash, f.definitions, f.summaries.map((s) => ({ ...s, file: '' })), f.calls]);
+      files.push([path.relative(this.root, abs), f.mtimeMs, f.size, f.hash, f.definitions, f.summaries.map((s) => ({ ...s, file: '' })), f.calls, f.targets, f.callSites.map((c): CallSiteFact => [c[0], path.relative(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]])]);
     }
     const doc: CacheDocument = { format: CACHE_FORMAT, key: this.key, root: this.root, files, frozen: [...this.frozen], pending: this.pending };
     fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
@@ -201,7 +229,7 @@ export class WorkspaceIndex {
 
   /** Where each name that has a summary is defined, over the whole tree. */
   nameTable(): Array<[string, NameDefinitions]> {
-    const wanted = new Set<string>();
+    const wanted = new Set<string>(this.targetNames());
     for (const f of this.files.values()) for (const s of f.summaries) wanted.add(s.name);
     const table = new Map<string, { globals: string[]; headerStatics: string[] }>();
     for (const [file, f] of this.files) {
@@ -258,7 +286,8 @@ export class WorkspaceIndex {
         return stats(false);
       }
       const roundStart = Date.now();
-      const facts = await analyse(dirty, this.summaries(), this.nameTable(), recheck);
+      const targetsBefore = this.targetNames();
+      const facts = await analyse(dirty, this.summaries(), this.nameTable(), recheck, this.callerInput());
       const namesChanged = new Set<string>(round === 0 ? changed : []);
       let analysed = 0;
       facts.forEach((got, i) => {
@@ -288,9 +317,14 @@ export class WorkspaceIndex {
       // Only names with a summary (now, or before this round) change what a
       // caller sees, and a frozen one shows callers the same unknown summary.
       const relevant: string[] = [];
+      // A function that starts or stops being followed: its callers must
+      // report (or stop reporting) their calls of it.
+      const targetsNow = new Set(this.targetNames());
+      for (const name of targetsBefore) if (!targetsNow.has(name)) relevant.push(name);
+      for (const name of targetsNow) if (!targetsBefore.includes(name)) relevant.push(name);
       for (const name of namesChanged) {
         if (!summarisedNow.has(name) && !summarisedBefore.has(name)) continue;
-        if (this.frozen.has(name)) continue;
+        if (this.frozen.has(name) || relevant.includes(name)) continue;
         const count = (changes.get(name) ?? 0) + (round > 0 ? 1 : 0);
         changes.set(name, count);
         if (count > MAX_CHANGES_PER_SUMMARY) this.frozen.add(name);
@@ -326,6 +360,81 @@ export class WorkspaceIndex {
       this.decodedCalls.set(file, calls);
     }
     return calls;
+  }
+
+  /**
+   * The functions whose callers the index follows, as `file#name`: those with
+   * a GFP_NOFS/GFP_NOIO and no scope for it of their own, and, top-down, the
+   * static helpers that call one of them outside any scope of their own (a
+   * static function's callers are all in its file, so theirs decide).
+   */
+  targetKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const [file, f] of this.files) for (const name of f.targets === '' ? [] : f.targets.split(' ')) keys.add(`${file}#${name}`);
+    for (let depth = 0; depth < MAX_HELPER_DEPTH; depth++) {
+      let grew = false;
+      for (const [file, f] of this.files) {
+        for (const [callee, to, caller, isStatic, fs] of f.callSites) {
+          const key = `${file}#${caller}`;
+          if (isStatic && fs === 'no' && keys.has(`${to}#${callee}`) && !keys.has(key)) {
+            keys.add(key);
+            grew = true;
+          }
+        }
+      }
+      if (!grew) break;
+    }
+    return keys;
+  }
+
+  targetNames(): string[] {
+    return [...new Set([...this.targetKeys()].map((k) => k.slice(k.lastIndexOf('#') + 1)))];
+  }
+
+  /** The contexts at the calls of every followed function (see CallerContext), keyed `file#name`. */
+  callerContexts(): Map<string, CallerContext> {
+    const keys = this.targetKeys();
+    const sites = new Map<string, Array<{ file: string; fact: CallSiteFact }>>();
+    for (const [file, f] of this.files) {
+      for (const fact of f.callSites) {
+        const key = `${fact[1]}#${fact[0]}`;
+        if (!keys.has(key)) continue;
+        let list = sites.get(key);
+        if (!list) sites.set(key, (list = []));
+        list.push({ file, fact });
+      }
+    }
+    const done = new Map<string, CallerContext>();
+    const visiting = new Set<string>();
+    const contextOf = (key: string): CallerContext => {
+      const known = done.get(key);
+      if (known) return known;
+      visiting.add(key);
+      const counts = () => ({ yes: 0, no: 0, varies: 0, unknown: 0 });
+      const fs = counts();
+      const io = counts();
+      const atomic = counts();
+      const list = sites.get(key) ?? [];
+      for (const { file, fact } of list) {
+        const [, , caller, isStatic, fsHere, ioHere, atomicHere] = fact;
+        const callerKey = `${file}#${caller}`;
+        // A static caller with no scope of its own here is in its callers' scope.
+        const outer = isStatic && keys.has(callerKey) && !visiting.has(callerKey) ? contextOf(callerKey) : undefined;
+        fs[through(fsHere, outer, (c) => c.fs)]++;
+        io[through(ioHere, outer, (c) => c.io)]++;
+        atomic[through(atomicHere, outer, (c) => c.atomic)]++;
+      }
+      visiting.delete(key);
+      const context = { count: list.length, fs, io, atomic };
+      done.set(key, context);
+      return context;
+    };
+    for (const key of keys) contextOf(key);
+    return done;
+  }
+
+  callerInput(): CallerInput {
+    return { targets: this.targetNames(), contexts: [...this.callerContexts()] };
   }
 
   private summarisedNames(): Set<string> {

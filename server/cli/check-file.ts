@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import type { FindingData } from '../../shared/evaluate';
 import type { AnalysisContext } from '../analysis/context';
 import { LineIndex } from '../analysis/analyze-file';
-import { analyzeSource, effectfulSummaries, summaryContext, type SummaryContext } from '../analysis/summary-index';
+import { analyzeSource, callSiteFacts, effectfulSummaries, summaryContext, type CallSiteFact, type SummaryContext } from '../analysis/summary-index';
+import type { CallerVerdicts } from '../../shared/evaluate';
 import type { FunctionSummary } from '../analysis/summary';
 import type { CParser } from '../syntax/backend';
 import { encodeDefinitions, scanDefinitions, type Definition } from '../analysis/definitions';
@@ -34,6 +35,8 @@ export interface FileSite {
   readonly io: string;
   readonly mayBlock: string;
   readonly atomic: string;
+  /** The verdicts with the contexts of the function's callers folded in, where the index followed them. */
+  readonly callers?: CallerVerdicts;
 }
 
 export interface FileResult {
@@ -50,6 +53,10 @@ export interface FileResult {
   readonly unchanged?: boolean;
   /** What the workspace index keeps of the file (with `CheckFileOptions.index`). */
   readonly facts?: FileFacts;
+  /** Functions with a GFP_NOFS/GFP_NOIO and no scope for it of their own, whose callers the index follows. */
+  readonly targets?: readonly string[];
+  /** The calls of such functions (of the whole tree) that this file makes. */
+  readonly callSites?: readonly CallSiteFact[];
 }
 
 export interface CheckFileOptions {
@@ -95,6 +102,9 @@ export function checkText(
   if (!analysis) return { findings: [], ...(options.sites ? { sites: [] } : {}) };
   {
     const fileSummaries = effectfulSummaries(analysis, file, summaries);
+    const targets = [...new Set(analysis.sites.filter((x) => x.evaluation.outsideLocalScope).map((x) => x.function))];
+    const callSites = summaries ? callSiteFacts(analysis, file, summaries) : [];
+    const indexed = { summaries: fileSummaries, targets, callSites };
     const lines = new LineIndex(text);
     const pos = (offset: number) => lines.position(offset);
     const findings = analysis.findings.map((f): FileFinding => {
@@ -114,7 +124,7 @@ export function checkText(
         }),
       };
     });
-    if (!options.sites) return { findings, summaries: fileSummaries };
+    if (!options.sites) return { findings, ...indexed };
     const sites = analysis.sites.map((s): FileSite => {
       const p = pos(s.call.calleeSpan.start);
       const e = s.evaluation;
@@ -130,9 +140,10 @@ export function checkText(
         io: e.io,
         mayBlock: e.mayBlock,
         atomic: e.atomic,
+        ...(e.callers ? { callers: e.callers } : {}),
       };
     });
-    return { findings, sites, summaries: fileSummaries };
+    return { findings, sites, ...indexed };
   }
 }
 
@@ -149,7 +160,7 @@ export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, o
   if (recheck && ![...calls!].some((n) => recheck.has(n))) return { findings: [], unchanged: true, bytes: 0 };
   const result = checkText(ctx, parser, source.text, options, file, summaries, definitions);
   const facts: FileFacts | undefined = options.index
-    ? { mtimeMs: source.mtimeMs, size: source.size, hash: sha1(source.text), definitions: encodeDefinitions(definitions ?? []), summaries: result.summaries ?? [], calls: encodeCalls(calls!) }
+    ? { mtimeMs: source.mtimeMs, size: source.size, hash: sha1(source.text), definitions: encodeDefinitions(definitions ?? []), summaries: result.summaries ?? [], calls: encodeCalls(calls!), targets: (result.targets ?? []).join(' '), callSites: result.callSites ?? [] }
     : undefined;
   return { ...result, bytes: Buffer.byteLength(source.text), ...(facts ? { facts } : {}) };
 }
@@ -159,8 +170,8 @@ export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, o
  * in this thread (tests, small trees). The CLI uses worker threads instead.
  */
 export function inProcessAnalyser(ctx: AnalysisContext, parser: CParser, maxBytes = 4 * 1024 * 1024): AnalyseFiles {
-  return async (files, summaries, nameTable, recheck) => {
-    const context = summaryContext(ctx, summaries, nameTable);
+  return async (files, summaries, nameTable, recheck, callers) => {
+    const context = summaryContext(ctx, summaries, nameTable, callers);
     const wanted = recheck ? new Set(recheck) : undefined;
     return files.map((file) => {
       const r = checkFile(ctx, parser, file, { maxBytes, sites: false, index: true }, context, wanted);

@@ -287,7 +287,7 @@ async function checkWithIndex(
   files: readonly string[],
   jobs: number,
   timeout: number,
-  init: Omit<WorkerInit, 'summaries' | 'recheck' | 'nameTable'>,
+  init: Omit<WorkerInit, 'summaries' | 'recheck' | 'nameTable' | 'callers'>,
   progress: boolean,
   scope: IndexScope | undefined,
   key: string,
@@ -313,9 +313,9 @@ async function checkWithIndex(
   // The latest result of each checked file from the index rounds: final once the rounds settle.
   const fresh = new Map<string, FileResult>();
   let round = 0;
-  const stats = await index.refresh(scope.files, async (list, summaries, nameTable, recheck) => {
+  const stats = await index.refresh(scope.files, async (list, summaries, nameTable, recheck, callers) => {
     round++;
-    const got = await run(list, { summaries, nameTable: [...nameTable], ...(recheck !== undefined ? { recheck } : {}), options: { ...init.options, index: true } }, `indexing ${scope.root} (round ${round})`);
+    const got = await run(list, { summaries, nameTable: [...nameTable], callers, ...(recheck !== undefined ? { recheck } : {}), options: { ...init.options, index: true } }, `indexing ${scope.root} (round ${round})`);
     got.forEach((r, i) => {
       if (r && !r.unchanged && wanted.has(list[i])) {
         // The facts live in the index; the result keeps what the report needs.
@@ -344,12 +344,16 @@ async function checkWithIndex(
     );
   }
   // Results from the rounds are final, except for callers of summaries that
-  // changed in a last round whose callers were not analysed again.
+  // changed in a last round whose callers were not analysed again, and for
+  // files whose followed functions have callers (their contexts are complete
+  // only now).
   const stale = stats.settled ? new Set<string>() : new Set(index.callersOf(files, index.pendingNames));
+  const callers = index.callerInput();
+  for (const [key, context] of callers.contexts) if (context.count > 0) stale.add(key.slice(0, key.lastIndexOf('#')));
   const results: Array<FileResult | undefined> = files.map((f) => (stale.has(f) ? undefined : fresh.get(f)));
   const rest = files.filter((_, i) => results[i] === undefined);
   if (rest.length > 0) {
-    const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable() }, 'checking');
+    const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable(), callers }, 'checking');
     const at = new Map(rest.map((f, i) => [f, got[i]]));
     files.forEach((f, i) => {
       if (results[i] === undefined) results[i] = at.get(f);

@@ -11,6 +11,7 @@ import { createParser } from '../syntax/parser';
 import { checkFile, type CheckFileOptions } from './check-file';
 import { summaryContext, type NameDefinitions } from '../analysis/summary-index';
 import type { FunctionSummary } from '../analysis/summary';
+import type { CallerInput } from '../analysis/workspace-index';
 
 export interface WorkerInit {
   readonly backend: BackendChoice;
@@ -23,6 +24,8 @@ export interface WorkerInit {
   readonly recheck?: readonly string[];
   /** Where the names that have summaries are defined across the tree (the workspace index's name table). */
   readonly nameTable?: ReadonlyArray<[string, NameDefinitions]>;
+  /** The functions whose callers the index follows, and the contexts found at their calls. */
+  readonly callers?: CallerInput;
 }
 
 export type WorkerRequest = { readonly id: number; readonly file: string };
@@ -37,7 +40,7 @@ async function main(): Promise<void> {
     parentPort!.postMessage({ fatal: (e as Error).message });
     return;
   }
-  const summaries = summaryContext(ctx, init.summaries ?? [], init.nameTable);
+  const summaries = summaryContext(ctx, init.summaries ?? [], init.nameTable, init.callers);
   const recheck = init.recheck !== undefined ? new Set(init.recheck) : undefined;
   parentPort!.on('message', (req: WorkerRequest) => {
     let result;
