@@ -13,6 +13,7 @@ import { scanDefinitions, type Definition } from './definitions';
 import type { AnalysisContext } from './context';
 import type { CalleeEffects, CalleeOutcome } from './dataflow';
 import type { CallerContext, Verdict } from '../../shared/evaluate';
+import { isAtomicKind } from '../../shared/model/locks';
 import type { Tri } from '../../shared/model/known-bits';
 import type { State } from './state';
 import { summarize, type FunctionSummary } from './summary';
@@ -256,11 +257,29 @@ export function analyzeSource(
 /** Passes over one file at most (see analyzeSource): call chains inside one file are short. */
 const SAME_FILE_PASSES = 4;
 
-/** What a file's functions do to their callers, as the index keeps it: the effectful ones only. */
+/**
+ * What a file's functions do to their callers, as the index keeps it: the
+ * effectful ones only, and of locks only atomic sections. A mutex or rwsem
+ * that a callee returns holding changes no allocation context (it is an
+ * anchor for the scope refactor, which looks in the function itself), while
+ * following the kernel's sleeping-lock wrappers from file to file costs more
+ * than half of the index's rounds (drivers/net alone has hundreds).
+ */
 export function effectfulSummaries(analysis: FileAnalysis, file: string, summaries?: SummaryContext): FunctionSummary[] {
   return analysis.functions
-    .map((f) => summarize(f.flow, file, f.sites, summaries ? nofailChain(f.flow, summaries.index.forFile(file)) : undefined))
+    .map((f) => withoutSleepingLocks(summarize(f.flow, file, f.sites, summaries ? nofailChain(f.flow, summaries.index.forFile(file)) : undefined)))
     .filter((x) => x.outcomes.length > 0 || (x.nofail !== undefined && x.nofail.via.length < 2));
+}
+
+function withoutSleepingLocks(summary: FunctionSummary): FunctionSummary {
+  if (!summary.outcomes.some((o) => (o.acquire && !isAtomicKind(o.acquire.kind)) || (o.release && !isAtomicKind(o.release.kind)))) return summary;
+  const outcomes = summary.outcomes.map(({ acquire, release, ...rest }) => ({
+    ...rest,
+    ...(acquire && isAtomicKind(acquire.kind) ? { acquire } : {}),
+    ...(release && isAtomicKind(release.kind) ? { release } : {}),
+  }));
+  const distinct = [...new Map(outcomes.map((o) => [JSON.stringify(o), o])).values()];
+  return { ...summary, outcomes: distinct.some((o) => o.enter || o.leave || o.acquire || o.release) ? distinct : [] };
 }
 
 /**
