@@ -130,7 +130,13 @@ export function summarize(flow: FunctionFlow, file: string, sites: readonly Site
   const declaresAcquire = fn.annotations.some((a) => a.startsWith('__acquires'));
   if (!declaresAcquire) {
     const locks = new Set(outcomes.map((o) => JSON.stringify(o.acquire ?? null)));
-    if (locks.size > 1 || locks.has('null')) outcomes = outcomes.map(({ acquire: _dropped, ...rest }) => rest);
+    // A section with no lock object (irqs or preemption off, an RCU read
+    // side) left open on return is rarely a wrapper's contract and often a
+    // hand-over the analysis cannot follow: __schedule() disables irqs and
+    // the next task's finish_task_switch() enables them. Carried only when
+    // the function says so.
+    const lockless = outcomes.some((o) => o.acquire !== undefined && o.acquire.lock === '');
+    if (locks.size > 1 || locks.has('null') || lockless) outcomes = outcomes.map(({ acquire: _dropped, ...rest }) => rest);
   }
   // Likewise for an unlock wrapper: it releases the caller's lock on every path, or says so.
   const declaresRelease = fn.annotations.some((a) => a.startsWith('__releases'));
