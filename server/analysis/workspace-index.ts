@@ -94,15 +94,14 @@ export interface CallerInput {
   readonly contexts: ReadonlyArray<[string, CallerContext]>;
 }
 
-/** Rounds after the first before giving up on a fixed point (each lifts effects one call level). */
 /**
  * Rounds one refresh runs at the most. Each lifts effects one call level; a
- * kernel tree's lock wrappers go many levels deep, and a round costs a parse
- * of every caller, so a cold index stops after this many with the rest
- * pending: the changed summaries are kept, with the names whose callers are
- * still to be analysed, and the next refresh goes on from there. Until then
- * the deepest effects are missing (as if those callees were not indexed),
- * never wrong.
+ * kernel tree's wrappers go many levels deep, and a round costs a parse of
+ * every caller, so a cold index stops after this many with the rest pending:
+ * the changed summaries are kept, with the names whose callers are still to
+ * be analysed, and the next refresh goes on from there. Until then the
+ * callers of the pending functions see them as they were a round before
+ * (deeper effects not yet lifted), and the run says so.
  */
 export const MAX_INDEX_ROUNDS = 6;
 
