@@ -22,9 +22,11 @@ export interface ScopeOrigin {
   /**
    * 'save': a memalloc_*_save() here; 'direct': a current->flags write;
    * 'callee': entered by a call; 'assert': the kernel asserts it is held
-   * (`WARN_ON_ONCE(!(current->flags & PF_MEMALLOC_NOFS))`).
+   * (`WARN_ON_ONCE(!(current->flags & PF_MEMALLOC_NOFS))`); 'param': a
+   * parameter is a running transaction (`handle_t *handle`), whose scope
+   * the caller may be in.
    */
-  readonly kind: 'save' | 'direct' | 'callee' | 'assert';
+  readonly kind: 'save' | 'direct' | 'callee' | 'assert' | 'param';
   readonly name: string;
   readonly span: Span;
   /** A callee that enters the scope on some paths only (ext4_journal_start()), or an assertion under a condition. */
@@ -224,6 +226,7 @@ function originWords(o: ScopeOrigin): string {
   if (o.kind === 'save') return `the ${kind} scope opened by ${o.name}()`;
   if (o.kind === 'callee') return `the ${kind} scope entered by ${o.name}()${o.conditional ? ' on some paths' : ''}`;
   if (o.kind === 'assert') return `the ${kind} scope that ${o.name}() asserts${o.conditional ? ' on some paths' : ''}`;
+  if (o.kind === 'param') return `the ${kind} scope of the transaction passed in as \`${o.name}\`, if it is running`;
   return `${o.flag} set in current->flags`;
 }
 

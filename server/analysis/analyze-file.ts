@@ -267,7 +267,7 @@ export function pathState(s: State, guards?: ReadonlyMap<number, readonly string
     if (st.v !== 'set') continue;
     pf.push(flag);
     const by = st.by;
-    if (by && (by.kind === 'save' || by.kind === 'callee' || by.kind === 'direct' || by.kind === 'assert')) {
+    if (by && (by.kind === 'save' || by.kind === 'callee' || by.kind === 'direct' || by.kind === 'assert' || by.kind === 'param')) {
       const guard = by.kind === 'save' || by.kind === 'direct' ? guards?.get(by.span.start) : undefined;
       origins.push({ flag, kind: by.kind, name: by.name, span: by.span, conditional: by.conditional === true, ...(guard ? { guard } : {}) });
     }

@@ -13,6 +13,7 @@ import { startFailure, type TransactionDef } from '../../shared/model/transactio
 import type { AssignOp, CallOp, Condition, FunctionIR, GuardOp, Op, Span, Stmt } from '../syntax/ir';
 import type { AnalysisContext } from './context';
 import { buildCfg, type Cfg, type CfgNode } from './cfg';
+import { transactionParam } from '../../shared/model/transactions';
 import { ENTRY_STATE, flagValue, mergeConds, MODELLED_TASK_FLAGS, taskKey, withConds, withCookie, withFlag, type BitVal, type Cookie, type Held, type Origin, type State } from './state';
 
 /** More distinct states than this at one point: the function is too complex to follow. */
@@ -115,13 +116,14 @@ export class FunctionInterpreter {
     this.guardBlocks = cfg.guardBlocks;
     const scan = this.scanTaskOps(this.fn.body);
     this.relevantConds = scan.relevant;
+    const entries = entryStates(this.fn);
     if (!scan.any) {
-      // Nothing in the function changes the task state: every point sees the entry state.
+      // Nothing in the function changes the task state: every point sees the entry states.
       return {
         fn: this.fn,
         cfg,
         overflow: false,
-        inStates: cfg.nodes.map(() => [ENTRY_STATE]),
+        inStates: cfg.nodes.map(() => entries),
         saves: this.saves,
         escaped: this.escaped,
         escapedTo: this.escapedTo,
@@ -142,8 +144,10 @@ export class FunctionInterpreter {
     // propagation), so long functions do not re-send every state on every visit.
     const inMaps: Array<Map<string, State>> = cfg.nodes.map(() => new Map());
     const pending: State[][] = cfg.nodes.map(() => []);
-    inMaps[cfg.entry].set(taskKey(ENTRY_STATE), ENTRY_STATE);
-    pending[cfg.entry].push(ENTRY_STATE);
+    for (const e of entries) {
+      inMaps[cfg.entry].set(taskKey(e), e);
+      pending[cfg.entry].push(e);
+    }
     const work: number[] = [cfg.entry];
     const queued = new Set<number>(work);
     let overflow = false;
@@ -953,4 +957,18 @@ function lockText(op: CallOp, lockArg: number | undefined): string {
 export function analyzeFlow(ctx: AnalysisContext, fn: FunctionIR, callees?: CalleeEffects): FunctionFlow {
   const interp = new FunctionInterpreter(ctx, fn, callees);
   return interp.run();
+}
+
+/**
+ * The states a function is entered in: as its caller had them, and, when a
+ * parameter is a running transaction (TRANSACTION_PARAMS), also inside that
+ * transaction's scope: the caller may or may not have started it.
+ */
+function entryStates(fn: FunctionIR): State[] {
+  const param = transactionParam(fn.paramDecls ?? []);
+  if (!param) return [ENTRY_STATE];
+  const by: Origin = { kind: 'param', span: fn.nameSpan, name: param.decl, conditional: true };
+  let inScope = ENTRY_STATE;
+  for (const flag of param.def.flags) inScope = withFlag(inScope, flag, { v: 'set', by });
+  return [ENTRY_STATE, inScope];
 }

@@ -28,6 +28,12 @@ export type OriginKind =
    * function enters: summaries do not carry it to callers.
    */
   | 'assert'
+  /**
+   * A parameter says so: a running transaction handle passed in (`handle_t
+   * *handle`) means the caller is in its scope, on some paths (see
+   * TRANSACTION_PARAMS). Not a scope this function enters either.
+   */
+  | 'param'
   /** A restore (or end of transaction) cleared it. */
   | 'restore';
 

@@ -98,6 +98,7 @@ function originText(o: ScopeOrigin, line: (o: number) => number): string {
   if (o.kind === 'save') return `${kind} from \`${o.name}()\` at line ${line(o.span.start)}`;
   if (o.kind === 'callee') return `${kind} entered by \`${o.name}()\` at line ${line(o.span.start)}${o.conditional ? ' (on some paths)' : ''}`;
   if (o.kind === 'assert') return `${kind} asserted by \`${o.name}()\` at line ${line(o.span.start)}${o.conditional ? ' (on some paths)' : ''}`;
+  if (o.kind === 'param') return `${kind} of the transaction passed in as \`${o.name}\` (if it is running)`;
   return `${kind} set in \`current->flags\` at line ${line(o.span.start)}`;
 }
 

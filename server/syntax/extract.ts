@@ -127,7 +127,7 @@ export class Extractor {
       nameSpan: named.span,
       span: spanOf(node),
       body: this.lowerStmt(body),
-      params: this.params(node),
+      ...this.params(node),
       locals: this.locals,
       isStatic,
       annotations: this.annotations(node),
@@ -229,17 +229,21 @@ export class Extractor {
     return undefined;
   }
 
-  private params(node: SyntaxNode): string[] {
+  private params(node: SyntaxNode): { params: string[]; paramDecls: string[] } {
     const fd = findFunctionDeclarator(node.childForFieldName('declarator'));
     const list = fd ? fd.childForFieldName('parameters') : null;
-    const names: string[] = [];
+    const params: string[] = [];
+    const paramDecls: string[] = [];
     for (const p of namedChildren(list)) {
       if (p.type !== 'parameter_declaration') continue;
       let d = p.childForFieldName('declarator');
       while (d && d.type !== 'identifier') d = d.childForFieldName('declarator') ?? firstNamed(d);
-      if (d) names.push(this.src(d));
+      if (d) {
+        params.push(this.src(d));
+        paramDecls.push(this.src(p).replace(/\s+/g, ' '));
+      }
     }
-    return names;
+    return { params, paramDecls };
   }
 
   private annotations(node: SyntaxNode): string[] {

@@ -124,6 +124,8 @@ export interface FunctionIR {
   readonly span: Span;
   readonly body: Stmt;
   readonly params: readonly string[];
+  /** Each named parameter's declaration text (`handle_t *handle`), aligned with `params`. */
+  readonly paramDecls?: readonly string[];
   /** Identifiers declared in the body: a cookie stored anywhere else escapes. */
   readonly locals: ReadonlySet<string>;
   readonly isStatic: boolean;

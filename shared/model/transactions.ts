@@ -220,6 +220,46 @@ export const TRANSACTIONS: readonly TransactionDef[] = [
   },
 ];
 
+/**
+ * A parameter whose type says the function runs inside a transaction's scope:
+ * whoever passes a running handle started it, and its scope is the task's.
+ * Always *may*: a handle can be passed before it is started, or (ext4 without
+ * a journal) have no scope at all, so a GFP_NOFS beside it is neither
+ * redundant nor unexplained.
+ */
+export interface TransactionParam {
+  /** Matches the parameter's declaration text (`handle_t *handle`). */
+  readonly type: RegExp;
+  readonly fs: string;
+  readonly flags: readonly string[];
+  /** Why, with the kernel lines. */
+  readonly why: string;
+}
+
+export const TRANSACTION_PARAMS: readonly TransactionParam[] = [
+  {
+    type: /\bhandle_t\s*\*/,
+    fs: 'jbd2 (ext4, ocfs2)',
+    flags: ['PF_MEMALLOC_NOFS'],
+    why: 'start_this_handle() saves the NOFS cookie in handle->saved_alloc_context (fs/jbd2/transaction.c:449-454) and stop_this_handle() restores it (:739-743); an ext4 handle without a journal has no scope (fs/ext4/ext4_jbd2.c:110-111)',
+  },
+  {
+    type: /\bstruct\s+btree_trans\s*\*/,
+    fs: 'bcachefs',
+    flags: ['PF_MEMALLOC_NOFS'],
+    why: 'trans_set_locked() sets PF_MEMALLOC_NOFS while the btree_trans holds its locks and trans_set_unlocked() clears it (fs/bcachefs/btree_locking.h:191-213); an unlocked trans has no scope',
+  },
+];
+
+/** The transaction a function's parameters say it runs in: the parameter's declaration and its row. */
+export function transactionParam(paramDecls: readonly string[]): { readonly decl: string; readonly def: TransactionParam } | undefined {
+  for (const decl of paramDecls) {
+    const def = TRANSACTION_PARAMS.find((d) => d.type.test(decl));
+    if (def) return { decl, def };
+  }
+  return undefined;
+}
+
 /** How `name`, a start of `def`, reports failure; undefined when it cannot fail. */
 export function startFailure(def: TransactionDef, name: string): StartFailure | undefined {
   if (def.fails === undefined || typeof def.fails === 'string') return def.fails;
