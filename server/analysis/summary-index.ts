@@ -222,10 +222,19 @@ export function analyzeSource(
   text: string,
   file: string,
   summaries?: SummaryContext,
-  options: { readonly wholeFile?: boolean; readonly definitions?: readonly Definition[] } = {},
+  options: {
+    readonly wholeFile?: boolean;
+    readonly definitions?: readonly Definition[];
+    /**
+     * Analyse only the functions that mention one of these names (a later
+     * index round: the callers of what changed); the file's other functions
+     * keep what the index has of them.
+     */
+    readonly only?: readonly string[];
+  } = {},
 ): FileAnalysis | undefined {
-  let pattern = summaries?.pattern ?? ctx.interesting;
-  if (!pattern.test(text)) return undefined;
+  let pattern = options.only ? new RegExp(`\\b(?:${options.only.map(escapeRe).join('|')})\\b`) : (summaries?.pattern ?? ctx.interesting);
+  if (options.only?.length === 0 || !pattern.test(text)) return undefined;
   // A static function of this file hides every other definition of its name
   // from this file's calls, whether or not the analysis lowers it.
   if (summaries && summaries.index.hasSummaries()) summaries.index.setLocalDefinitions(file, options.definitions ?? scanDefinitions(text));
@@ -243,7 +252,8 @@ export function analyzeSource(
   // again with those names, a bounded number of times (each pass lifts the
   // effects one call level).
   let analysis = analyse();
-  for (let pass = 1; pass < SAME_FILE_PASSES; pass++) {
+  // (With `only`, the index's next round does this for the names that changed.)
+  for (let pass = 1; pass < (options.only ? 1 : SAME_FILE_PASSES); pass++) {
     const lifted = effectfulSummaries(analysis, file, summaries)
       .map((x) => x.name)
       .filter((name) => !pattern.test(name));

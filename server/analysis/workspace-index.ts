@@ -36,6 +36,8 @@ export interface FileFacts {
   readonly targets: string;
   /** Its calls of the followed functions of the tree, with their contexts. */
   readonly callSites: readonly CallSiteFact[];
+  /** Set when only these functions were analysed (a later round): the facts of the others stand. */
+  readonly analysed?: readonly string[];
 }
 
 /** Bumped whenever the cache's layout or the meaning of a summary changes. */
@@ -289,7 +291,8 @@ export class WorkspaceIndex {
       const facts = await analyse(dirty, this.summaries(), this.nameTable(), recheck, this.callerInput());
       const namesChanged = new Set<string>(round === 0 ? changed : []);
       let analysed = 0;
-      facts.forEach((got, i) => {
+      facts.forEach((fact, i) => {
+        let got = fact;
         const file = dirty[i];
         if (!got) {
           // Unreadable or skipped now: forget it (and what it defined).
@@ -302,6 +305,7 @@ export class WorkspaceIndex {
         }
         analysed++;
         const before = this.files.get(file);
+        if (got.analysed && before) got = mergeFacts(before, got, new Set(got.analysed));
         for (const name of changedSummaries(before?.summaries ?? [], got.summaries)) {
           namesChanged.add(name);
           if (process.env.GFP_LENS_DEBUG_NAME === name) process.stderr.write(`gfp-lens: ${name} in round ${round}: ${JSON.stringify(got.summaries.filter((x) => x.name === name))}\n`);
@@ -459,6 +463,22 @@ function changedSummaries(before: readonly FunctionSummary[], after: readonly Fu
     if ((was.get(name) ?? []).join('\n') !== (now.get(name) ?? []).join('\n')) out.push(name);
   }
   return out;
+}
+
+/** A file's facts after a later round analysed only some of its functions: theirs replaced, the others' kept. */
+function mergeFacts(before: FileFacts, got: FileFacts, analysed: ReadonlySet<string>): FileFacts {
+  const targets = new Set(before.targets === '' ? [] : before.targets.split(' ').filter((n) => !analysed.has(n)));
+  for (const t of got.targets === '' ? [] : got.targets.split(' ')) targets.add(t);
+  return {
+    mtimeMs: got.mtimeMs,
+    size: got.size,
+    hash: got.hash,
+    definitions: got.definitions,
+    calls: got.calls,
+    summaries: [...before.summaries.filter((s) => !analysed.has(s.name)), ...got.summaries],
+    targets: [...targets].join(' '),
+    callSites: [...before.callSites.filter((c) => !analysed.has(c[2])), ...got.callSites],
+  };
 }
 
 function changedDefinitions(before: string, after: string): string[] {

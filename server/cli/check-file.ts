@@ -57,6 +57,12 @@ export interface FileResult {
   readonly targets?: readonly string[];
   /** The calls of such functions (of the whole tree) that this file makes. */
   readonly callSites?: readonly CallSiteFact[];
+  /**
+   * In a later index round: the functions analysed (those mentioning a name
+   * whose summary changed). The rest of the file was not: its findings here
+   * are partial, and its facts only replace those of these functions.
+   */
+  readonly analysed?: readonly string[];
 }
 
 export interface CheckFileOptions {
@@ -97,14 +103,15 @@ export function checkText(
   file = '',
   summaries?: SummaryContext,
   definitions?: readonly Definition[],
+  only?: readonly string[],
 ): Omit<FileResult, 'bytes'> {
-  const analysis = analyzeSource(ctx, parser, text, file, summaries, { wholeFile: options.wholeFile, definitions });
-  if (!analysis) return { findings: [], ...(options.sites ? { sites: [] } : {}) };
+  const analysis = analyzeSource(ctx, parser, text, file, summaries, { wholeFile: options.wholeFile, definitions, ...(only ? { only } : {}) });
+  if (!analysis) return { findings: [], ...(options.sites ? { sites: [] } : {}), ...(only ? { analysed: [] } : {}) };
   {
     const fileSummaries = effectfulSummaries(analysis, file, summaries);
     const targets = [...new Set(analysis.sites.filter((x) => x.evaluation.outsideLocalScope).map((x) => x.function))];
     const callSites = summaries ? callSiteFacts(analysis, file, summaries) : [];
-    const indexed = { summaries: fileSummaries, targets, callSites };
+    const indexed = { summaries: fileSummaries, targets, callSites, ...(only ? { analysed: analysis.functions.map((f) => f.fn.name) } : {}) };
     const lines = new LineIndex(text);
     const pos = (offset: number) => lines.position(offset);
     const findings = analysis.findings.map((f): FileFinding => {
@@ -156,11 +163,13 @@ export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, o
   // gains an effect, the file's other functions that call it are worth
   // lowering too (they may mention nothing else the analysis reads).
   const calls = recheck || options.index ? calledNames(source.text) : undefined;
-  // A later round re-checks only the files that call a function whose summary changed.
-  if (recheck && ![...calls!].some((n) => recheck.has(n))) return { findings: [], unchanged: true, bytes: 0 };
-  const result = checkText(ctx, parser, source.text, options, file, summaries, definitions);
+  // A later round re-checks only the files that call a function whose summary
+  // changed, and in them only the functions that mention one.
+  const only = recheck ? [...calls!].filter((n) => recheck.has(n)) : undefined;
+  if (only && only.length === 0) return { findings: [], unchanged: true, bytes: 0 };
+  const result = checkText(ctx, parser, source.text, options, file, summaries, definitions, only);
   const facts: FileFacts | undefined = options.index
-    ? { mtimeMs: source.mtimeMs, size: source.size, hash: sha1(source.text), definitions: encodeDefinitions(definitions ?? []), summaries: result.summaries ?? [], calls: encodeCalls(calls!), targets: (result.targets ?? []).join(' '), callSites: result.callSites ?? [] }
+    ? { mtimeMs: source.mtimeMs, size: source.size, hash: sha1(source.text), definitions: encodeDefinitions(definitions ?? []), summaries: result.summaries ?? [], calls: encodeCalls(calls!), targets: (result.targets ?? []).join(' '), callSites: result.callSites ?? [], ...(result.analysed ? { analysed: result.analysed } : {}) }
     : undefined;
   return { ...result, bytes: Buffer.byteLength(source.text), ...(facts ? { facts } : {}) };
 }

@@ -317,7 +317,11 @@ async function checkWithIndex(
     round++;
     const got = await run(list, { summaries, nameTable: [...nameTable], callers, ...(recheck !== undefined ? { recheck } : {}), options: { ...init.options, index: true } }, `indexing ${scope.root} (round ${round})`);
     got.forEach((r, i) => {
-      if (r && !r.unchanged && wanted.has(list[i])) {
+      if (!r || r.unchanged || !wanted.has(list[i])) return;
+      // A later round's result covers the functions it re-analysed only: the
+      // file is checked whole once the rounds are over.
+      if (r.analysed) fresh.delete(list[i]);
+      else {
         // The facts live in the index; the result keeps what the report needs.
         const { facts: _kept, ...result } = r;
         fresh.set(list[i], result);
@@ -350,6 +354,7 @@ async function checkWithIndex(
   const stale = stats.settled ? new Set<string>() : new Set(index.callersOf(files, index.pendingNames));
   const callers = index.callerInput();
   for (const [key, context] of callers.contexts) if (context.count > 0) stale.add(key.slice(0, key.lastIndexOf('#')));
+  // A file that a later round re-analysed in part has no whole result from the rounds.
   const results: Array<FileResult | undefined> = files.map((f) => (stale.has(f) ? undefined : fresh.get(f)));
   const rest = files.filter((_, i) => results[i] === undefined);
   if (rest.length > 0) {
