@@ -463,7 +463,7 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
       // A caller that calls this function inside the scope is a path with a
       // scope too: then the mask has a reason, recorded in the caller.
       const callersInScope = site.callers ? (writesNoio ? site.callers.io : site.callers.fs) : undefined;
-      const explained = callersInScope !== undefined && callersInScope.yes + callersInScope.varies + callersInScope.unknown > 0;
+      const explained = callersInScope !== undefined && callersInScope.yes + callersInScope.varies > 0;
       const where = reachable.some((s) => s.pf.length > 0) ? `with no ${writesNoio ? 'NOIO' : 'NOFS'} scope on any path` : 'outside any scope';
       if (!explained) extra.push(finding(
         'gfp/nofs-outside-scope',
