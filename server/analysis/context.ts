@@ -6,6 +6,8 @@ import { builtinModel, GfpModel } from '../../shared/model/gfp-model';
 import { TransactionTable, type TransactionDef } from '../../shared/model/transactions';
 import { formatVersion, type KernelVersion } from '../../shared/model/version';
 import { SCOPE_APIS } from '../../shared/model/scopes';
+import { GUARD_CLASSES } from '../../shared/model/locks';
+import { sleepingCallNames, sleepingGuard } from '../../shared/model/sleeping';
 
 export interface AnalysisOptions {
   readonly extraAllocators?: readonly AllocatorDef[];
@@ -21,8 +23,9 @@ export class AnalysisContext {
   readonly transactions: TransactionTable;
   /**
    * Matches the text of a function body worth lowering: one that mentions an
-   * allocator, a GFP name, a scope API, a task flag or a transaction. Bodies
-   * without any of these have no sites and no scope facts.
+   * allocator, a GFP name, a scope API, a task flag, a transaction or a call
+   * that sleeps (a function that may block is worth a summary). Bodies without
+   * any of these have no sites, no scope facts and do not block by themselves.
    */
   readonly interesting: RegExp;
 
@@ -33,10 +36,13 @@ export class AnalysisContext {
     this.transactions = new TransactionTable(options.extraTransactions ?? []);
     const words = new Set<string>([...this.allocators.names(), ...this.transactions.names()]);
     for (const api of SCOPE_APIS) words.add(api.save).add(api.restore);
+    for (const name of sleepingCallNames()) words.add(name);
     const escaped = [...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/[^\w]/g, ''));
     // __acquires/__releases mark lock wrappers, whose summaries carry a lock to
     // their callers.
-    this.interesting = new RegExp(`\\b(?:__GFP_\\w+|GFP_\\w+|PF_MEMALLOC\\w*|current_(?:set|restore)_flags\\w*|__acquires|__releases|${escaped.join('|')})\\b`);
+    // Cleanup guards of sleeping locks (`guard(mutex)(&m)`, `scoped_guard(rwsem_read, &s)`) sleep too.
+    const guards = Object.keys(GUARD_CLASSES).filter(sleepingGuard).join('|');
+    this.interesting = new RegExp(`\\b(?:__GFP_\\w+|GFP_\\w+|PF_MEMALLOC\\w*|current_(?:set|restore)_flags\\w*|__acquires|__releases|${escaped.join('|')})\\b|\\b(?:scoped_)?guard\\s*\\(\\s*(?:${guards})\\b`);
   }
 
   describe(): string {

@@ -45,6 +45,18 @@ export interface CalleeEffects {
   outcomes(call: CallOp): readonly CalleeOutcome[] | undefined;
   /** The call chain to a __GFP_NOFAIL allocation that this call reaches, if any. */
   nofail?(call: CallOp): readonly string[] | undefined;
+  /** Where this call may sleep, if it may: the callee and the functions below it, and the blocking call. */
+  mayBlock?(call: CallOp): BlockingChain | undefined;
+}
+
+/**
+ * A chain to a call that may sleep: `via` the functions called on the way
+ * (none when the blocking call is in the function itself), `at` the blocking
+ * call as a reader would write it (`kmalloc(GFP_KERNEL)`, `mutex_lock()`).
+ */
+export interface BlockingChain {
+  readonly via: readonly string[];
+  readonly at: string;
 }
 
 export interface SaveInfo {

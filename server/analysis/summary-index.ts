@@ -8,9 +8,9 @@ import type { CParser } from '../syntax/backend';
 import { extractFile } from '../syntax/extract';
 import type { CallOp } from '../syntax/ir';
 import { interestingRanges } from '../syntax/ranges';
-import { analyzeIR, nofailChain, type FileAnalysis } from './analyze-file';
+import { analyzeIR, mayBlockChain, nofailChain, type FileAnalysis } from './analyze-file';
 import type { AnalysisContext } from './context';
-import type { CalleeEffects, CalleeOutcome } from './dataflow';
+import type { BlockingChain, CalleeEffects, CalleeOutcome } from './dataflow';
 import { summarize, type FunctionSummary } from './summary';
 
 export class SummaryIndex {
@@ -63,6 +63,14 @@ export class SummaryIndex {
         const s = this.resolve(call.callee, file);
         return s?.nofail ? [s.name, ...s.nofail.via] : undefined;
       },
+      // From another file, only the chains effectfulNames() lets through:
+      // those names are in the lowering pattern, so a static function of the
+      // same name in the calling file is lowered too and shadows the global one.
+      mayBlock: (call: CallOp): BlockingChain | undefined => {
+        const s = this.resolve(call.callee, file);
+        if (!s?.mayBlock || (s.file !== file && s.mayBlock.via.length >= 2)) return undefined;
+        return { via: [s.name, ...s.mayBlock.via].slice(0, 8), at: s.mayBlock.at };
+      },
     };
   }
 
@@ -71,11 +79,15 @@ export class SummaryIndex {
    * callers worth analysing. A __GFP_NOFAIL allocation counts up to two calls
    * away (what a no-reclaim scope can be checked through): further up, almost
    * every kernel function reaches one, and following them all would re-analyse
-   * the tree in waves.
+   * the tree in waves. May-block counts the same way: most kernel functions
+   * sleep somewhere a few calls down, so following every chain would lower
+   * nearly every caller in the tree and never settle, and each further call
+   * is a further guess (the callee sleeps on *some* path, which the caller's
+   * arguments may rule out).
    */
   effectfulNames(): string[] {
     const names: string[] = [];
-    for (const [name, defs] of this.byName) if (defs.some((d) => d.outcomes.length > 0 || (d.nofail && d.nofail.via.length < 2))) names.push(name);
+    for (const [name, defs] of this.byName) if (defs.some((d) => d.outcomes.length > 0 || (d.nofail && d.nofail.via.length < 2) || (d.mayBlock && d.mayBlock.via.length < 2))) names.push(name);
     return names;
   }
 
@@ -130,7 +142,7 @@ export function analyzeTree(ctx: AnalysisContext, parser: CParser, files: readon
       if (!dirty.has(file.path) || !pattern.test(file.text)) continue;
       const analysis = analyzeOne(ctx, parser, file, pattern, index);
       results.set(file.path, analysis);
-      const summaries = analysis.functions.map((f) => summarize(f.flow, file.path, f.sites, nofailChain(f.flow, index.forFile(file.path))));
+      const summaries = analysis.functions.map((f) => summarize(f.flow, file.path, f.sites, nofailChain(f.flow, index.forFile(file.path)), mayBlockChain(f.flow, f.sites, index.forFile(file.path))));
       const before = new Map(index.summaries().filter((s) => s.file === file.path).map((s) => [s.name, JSON.stringify(s)]));
       if (index.setFile(file.path, summaries)) {
         for (const s of summaries) if (before.get(s.name) !== JSON.stringify(s)) changedNames.add(s.name);

@@ -8,7 +8,7 @@
 import { B } from '../../shared/model/gfp-flags';
 import { hasAll } from '../../shared/model/known-bits';
 import type { SiteResult } from './analyze-file';
-import { cookieKey, type CalleeOutcome, type FunctionFlow, type ReturnKind } from './dataflow';
+import { cookieKey, type BlockingChain, type CalleeOutcome, type FunctionFlow, type ReturnKind } from './dataflow';
 import { MODELLED_TASK_FLAGS, type State } from './state';
 
 
@@ -20,6 +20,12 @@ export interface FunctionSummary {
   readonly outcomes: readonly CalleeOutcome[];
   /** Makes a __GFP_NOFAIL allocation (the callee chain when through calls). */
   readonly nofail?: { readonly via: readonly string[] };
+  /**
+   * May sleep on some path when entered with no scope and no lock: `at` is the
+   * blocking call (`kmalloc(GFP_KERNEL)`, `mutex_lock()`), `via` the callee
+   * chain to it when through calls (as for nofail).
+   */
+  readonly mayBlock?: MayBlock;
   /** The function could not be followed: its effect is unknown (no outcomes are claimed). */
   readonly unknown: boolean;
 }
@@ -94,12 +100,14 @@ function overParams(text: string, params: readonly string[]): string {
   return out;
 }
 
-export function summarize(flow: FunctionFlow, file: string, sites: readonly SiteResult[], nofailVia?: readonly string[]): FunctionSummary {
+export type MayBlock = BlockingChain;
+
+export function summarize(flow: FunctionFlow, file: string, sites: readonly SiteResult[], nofailVia?: readonly string[], mayBlock?: MayBlock): FunctionSummary {
   const fn = flow.fn;
   const base = { name: fn.name, file, isStatic: fn.isStatic };
   const directNofail = sites.some((s) => hasAll(s.evaluation.requested, B.NOFAIL) === 'yes');
   const nofail = directNofail ? { via: [] } : nofailVia ? { via: nofailVia } : undefined;
-  if (flow.overflow) return { ...base, outcomes: [], unknown: true, ...(nofail ? { nofail } : {}) };
+  if (flow.overflow) return { ...base, outcomes: [], unknown: true, ...(nofail ? { nofail } : {}) }; // no may-block claim either
   const seen = new Map<string, CalleeOutcome>();
   let unknown = false;
   const add = (s: State, returns: ReturnKind) => {
@@ -142,5 +150,11 @@ export function summarize(flow: FunctionFlow, file: string, sites: readonly Site
   outcomes = [...distinct.values()];
   // A function that changes nothing on every path needs no outcomes at all.
   const effectful = outcomes.some((o) => o.enter || o.leave || o.acquire || o.release);
-  return { ...base, outcomes: unknown ? [] : effectful ? outcomes : [], unknown, ...(nofail ? { nofail } : {}) };
+  return withMayBlock({ ...base, outcomes: unknown ? [] : effectful ? outcomes : [], unknown, ...(nofail ? { nofail } : {}) }, mayBlock);
+}
+
+/** The summary with another may-block claim (the field last, as summarize() builds it, so that JSON comparisons hold). */
+export function withMayBlock(s: FunctionSummary, mayBlock: MayBlock | undefined): FunctionSummary {
+  const { mayBlock: _old, ...rest } = s;
+  return mayBlock ? { ...rest, mayBlock } : rest;
 }

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import type { FindingData } from '../../shared/evaluate';
 import { AnalysisContext } from '../analysis/context';
-import { analyzeIR, LineIndex, nofailChain } from '../analysis/analyze-file';
+import { analyzeIR, LineIndex, mayBlockChain, nofailChain } from '../analysis/analyze-file';
 import type { SummaryIndex } from '../analysis/summary-index';
 import { summarize, type FunctionSummary } from '../analysis/summary';
 import { extractFile } from '../syntax/extract';
@@ -102,8 +102,8 @@ export function checkText(
     const analysis = analyzeIR(ctx, extractFile(tree.rootNode, text, { interesting: pattern }), text, callees);
     // What this file's functions do to their callers, for the next round (effectful ones only).
     const fileSummaries = analysis.functions
-      .map((f) => summarize(f.flow, file, f.sites, summaries ? nofailChain(f.flow, summaries.index.forFile(file)) : undefined))
-      .filter((x) => x.outcomes.length > 0 || (x.nofail && x.nofail.via.length < 2));
+      .map((f) => summarize(f.flow, file, f.sites, summaries ? nofailChain(f.flow, summaries.index.forFile(file)) : undefined, mayBlockChain(f.flow, f.sites, summaries?.index.forFile(file))))
+      .filter((x) => x.outcomes.length > 0 || (x.nofail && x.nofail.via.length < 2) || (x.mayBlock && x.mayBlock.via.length < 2));
     const lines = new LineIndex(text);
     const pos = (offset: number) => lines.position(offset);
     const findings = analysis.findings.map((f): FileFinding => {
