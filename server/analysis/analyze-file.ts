@@ -219,6 +219,149 @@ function testsItsContext(fn: FunctionIR): boolean {
   return visit(fn.body);
 }
 
+/** Every piece of text the IR keeps of a statement tree (arguments, assignments, conditions, return values). */
+function irTexts(st: Stmt, out: string[] = []): string[] {
+  const ops = (list: readonly Op[]) => {
+    for (const op of list) {
+      if (op.kind === 'call' || op.kind === 'guard') out.push(...op.args.map((a) => a.text));
+      else if (op.kind === 'assign') out.push(op.target, op.value);
+      else out.push(op.name);
+    }
+  };
+  const cond = (c: Condition | undefined) => {
+    if (!c) return;
+    out.push(c.key);
+    ops(c.ops);
+  };
+  switch (st.kind) {
+    case 'block':
+      st.body.forEach((b) => irTexts(b, out));
+      break;
+    case 'ops':
+    case 'unknown':
+      ops(st.ops);
+      break;
+    case 'return':
+      ops(st.ops);
+      if (st.value !== undefined) out.push(st.value);
+      break;
+    case 'if':
+      cond(st.cond);
+      irTexts(st.then, out);
+      if (st.else) irTexts(st.else, out);
+      break;
+    case 'loop':
+      cond(st.cond);
+      if (st.init) irTexts(st.init, out);
+      ops(st.update);
+      irTexts(st.body, out);
+      break;
+    case 'switch':
+      cond(st.cond);
+      irTexts(st.body, out);
+      break;
+    case 'scoped-guard':
+      ops([st.guard]);
+      irTexts(st.body, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The ops of a function that run only as one of its value parameters says:
+ * inside a branch of an `if` or `switch` on a parameter the function never
+ * dereferences (a flag, a mask, an optional preallocation), or after such an
+ * `if` that leaves on one branch. The caller picks the branch: ext4's
+ * `__es_alloc_extent(false)` takes GFP_ATOMIC, btrfs passes a preallocated
+ * subpage under its spinlock, gfs2_recover_journal(jd, false) does not wait.
+ */
+function paramGuarded(fn: FunctionIR): Set<Op> {
+  let guarded = guardedCache.get(fn);
+  if (!guarded) {
+    guarded = computeParamGuarded(fn);
+    guardedCache.set(fn, guarded);
+  }
+  return guarded;
+}
+
+const guardedCache = new WeakMap<FunctionIR, Set<Op>>();
+
+function computeParamGuarded(fn: FunctionIR): Set<Op> {
+  const guarded = new Set<Op>();
+  if (fn.params.length === 0) return guarded;
+  const texts = irTexts(fn.body).join('\n');
+  // A parameter is a value when no text dereferences it (`p->x`, `p[i]`, `*p`; a field of the same name, `ob->p->x`, is not it).
+  const values = fn.params.filter((p) => /^[A-Za-z_]\w*$/.test(p) && !new RegExp(`(?<!(?:->|\\.)\\s*)\\b${escapeRe(p)}\\s*(?:->|\\[)|\\*\\s*\\(?\\s*${escapeRe(p)}\\b`).test(texts));
+  if (values.length === 0) return guarded;
+  const readsValue = new RegExp(`\\b(?:${values.map(escapeRe).join('|')})\\b(?!\\s*(?:->|\\.|\\[))`);
+  const onParam = (c: Condition | undefined) => c !== undefined && !c.config && readsValue.test(c.key);
+  const exits = (st: Stmt): boolean => {
+    switch (st.kind) {
+      case 'return':
+      case 'goto':
+      case 'break':
+      case 'continue':
+        return true;
+      case 'block':
+        return st.body.some(exits);
+      case 'if':
+        return exits(st.then) || (st.else !== undefined && exits(st.else));
+      default:
+        return false;
+    }
+  };
+  const mark = (list: readonly Op[], g: boolean) => {
+    if (g) list.forEach((op) => guarded.add(op));
+  };
+  const visit = (st: Stmt, g: boolean): void => {
+    switch (st.kind) {
+      case 'block': {
+        let inner = g;
+        for (const b of st.body) {
+          visit(b, inner);
+          if (b.kind === 'if' && onParam(b.cond) && exits(b)) inner = true;
+        }
+        break;
+      }
+      case 'ops':
+      case 'return':
+      case 'unknown':
+        mark(st.ops, g);
+        break;
+      case 'if':
+        mark(st.cond.ops, g);
+        visit(st.then, g || onParam(st.cond));
+        if (st.else) visit(st.else, g || onParam(st.cond));
+        break;
+      case 'switch':
+        mark(st.cond.ops, g);
+        visit(st.body, g || onParam(st.cond));
+        break;
+      case 'loop':
+        if (st.init) visit(st.init, g);
+        if (st.cond) mark(st.cond.ops, g);
+        mark(st.update, g);
+        visit(st.body, g);
+        break;
+      case 'scoped-guard':
+        mark([st.guard], g);
+        visit(st.body, g);
+        break;
+      default:
+        break;
+    }
+  };
+  visit(fn.body, false);
+  return guarded;
+}
+
 /** `kmalloc(GFP_KERNEL)`, `vmalloc()`: an allocation as a chain's last step. */
 function allocationText(site: SiteResult): string {
   const mask = site.input.gfp?.text.replace(/\s+/g, ' ') ?? '';
@@ -250,18 +393,25 @@ function enteredClean(s: State): boolean {
  * allocator that always sleeps), a sleeping lock or primitive, or a callee
  * that may block, reached on a path outside the function's own atomic
  * sections (those sites are reported here) and before it drops a lock its
- * caller holds (it is meant to be called with that lock). Silent when the
- * function could not be followed or tests its context.
+ * caller holds (it is meant to be called with that lock), and not only on a
+ * branch that one of its parameters chooses. Silent when the function could
+ * not be followed, tests its context, or says it runs with a lock held.
  */
 export function mayBlockChain(flow: FunctionFlow, sites: readonly SiteResult[], effects: CalleeEffects | undefined): BlockingChain | undefined {
   if (flow.overflow || testsItsContext(flow.fn)) return undefined;
+  // Called with a lock its caller holds (`__releases(x)`, `__must_hold(x)`):
+  // "entered with no lock" is not how it runs, so it claims nothing.
+  if (flow.fn.annotations.some((a) => /^__(?:releases|must_hold)\b/.test(a))) return undefined;
   const bySite = new Map(sites.map((s) => [s.call, s]));
+  let guarded: Set<Op> | undefined;
   let best: { chain: BlockingChain; at: number } | undefined;
   for (const node of flow.cfg.nodes) {
     if (node.action.kind !== 'op') continue;
     const op = node.action.op;
     const chain = blockingAt(op, bySite, effects, flow.fn.name);
     if (!chain) continue;
+    guarded ??= paramGuarded(flow.fn);
+    if (guarded.has(op)) continue;
     const at = (op as CallOp | GuardOp).span.start;
     if (best && (best.chain.via.length < chain.via.length || (best.chain.via.length === chain.via.length && best.at < at))) continue;
     if (!flow.inStates[node.id].some(enteredClean)) continue;

@@ -6,7 +6,7 @@ import { builtinModel, GfpModel } from '../../shared/model/gfp-model';
 import { TransactionTable, type TransactionDef } from '../../shared/model/transactions';
 import { formatVersion, type KernelVersion } from '../../shared/model/version';
 import { SCOPE_APIS } from '../../shared/model/scopes';
-import { GUARD_CLASSES } from '../../shared/model/locks';
+import { GUARD_CLASSES, isAtomicKind, LOCK_OPS } from '../../shared/model/locks';
 import { sleepingCallNames, sleepingGuard } from '../../shared/model/sleeping';
 
 export interface AnalysisOptions {
@@ -36,13 +36,18 @@ export class AnalysisContext {
     this.transactions = new TransactionTable(options.extraTransactions ?? []);
     const words = new Set<string>([...this.allocators.names(), ...this.transactions.names()]);
     for (const api of SCOPE_APIS) words.add(api.save).add(api.restore);
-    for (const name of sleepingCallNames()) words.add(name);
     const escaped = [...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/[^\w]/g, ''));
     // __acquires/__releases mark lock wrappers, whose summaries carry a lock to
     // their callers.
-    // Cleanup guards of sleeping locks (`guard(mutex)(&m)`, `scoped_guard(rwsem_read, &s)`) sleep too.
+    // Calls that sleep, and the releases of sleeping locks (so that a lock
+    // wrapper and its unlock wrapper are both summarised), as calls: `down`
+    // and `up` are words of comments too. Cleanup guards of sleeping locks
+    // (`guard(mutex)(&m)`, `scoped_guard(rwsem_read, &s)`) sleep as well.
+    const sleeping = [...sleepingCallNames(), ...LOCK_OPS.filter((o) => o.op === 'release' && !isAtomicKind(o.kind)).map((o) => o.name)]
+      .sort((a, b) => b.length - a.length)
+      .join('|');
     const guards = Object.keys(GUARD_CLASSES).filter(sleepingGuard).join('|');
-    this.interesting = new RegExp(`\\b(?:__GFP_\\w+|GFP_\\w+|PF_MEMALLOC\\w*|current_(?:set|restore)_flags\\w*|__acquires|__releases|${escaped.join('|')})\\b|\\b(?:scoped_)?guard\\s*\\(\\s*(?:${guards})\\b`);
+    this.interesting = new RegExp(`\\b(?:__GFP_\\w+|GFP_\\w+|PF_MEMALLOC\\w*|current_(?:set|restore)_flags\\w*|__acquires|__releases|${escaped.join('|')})\\b|\\b(?:${sleeping})\\s*\\(|\\b(?:scoped_)?guard\\s*\\(\\s*(?:${guards})\\b`);
   }
 
   describe(): string {

@@ -36,7 +36,8 @@ export interface CalleeOutcome {
   readonly enter?: { readonly flags: readonly string[]; readonly key: string };
   readonly leave?: { readonly flags: readonly string[]; readonly key: string };
   readonly acquire?: { readonly kind: SectionKind; readonly lock: string };
-  readonly release?: { readonly kind: SectionKind; readonly lock: string };
+  /** Locks of the caller it releases, in order (ceph's handle_cap_grant() drops a spinlock, a rwsem and a mutex). */
+  readonly release?: ReadonlyArray<{ readonly kind: SectionKind; readonly lock: string }>;
   readonly returns?: ReturnKind;
 }
 
@@ -98,6 +99,8 @@ export class FunctionInterpreter {
   /** Calls that are an if/while condition by themselves: trylocks act on the branch edges. */
   private readonly conditionCalls = new Set<CallOp>();
   private guardBlocks: ReadonlyMap<GuardOp, number> = new Map();
+  /** The node being interpreted (for locks retaken inside a guard's block). */
+  private node: CfgNode | undefined;
   /** Identifiers each assumed condition reads, by condition key. */
   private readonly condVars = new Map<string, readonly string[]>();
   /**
@@ -206,6 +209,7 @@ export class FunctionInterpreter {
   }
 
   transfer(node: CfgNode, s: State): State[] {
+    this.node = node;
     const a = node.action;
     switch (a.kind) {
       case 'entry':
@@ -647,13 +651,21 @@ export class FunctionInterpreter {
       state = withCookie(state, leaveKey, undefined);
     }
     if (o.acquire) state = this.push(state, { kind: o.acquire.kind, atomic: isAtomicKind(o.acquire.kind), lock: this.lockAtCall(op, o.acquire.lock), name: op.callee, span: op.span, viaCallee: true });
-    if (o.release) state = this.release(state, o.release.kind, this.lockAtCall(op, o.release.lock));
+    for (const r of o.release ?? []) state = this.release(state, r.kind, this.lockAtCall(op, r.lock));
     return state;
   }
 
   // ---- locks --------------------------------------------------------------
 
   private acquire(s: State, kind: SectionKind, lock: string, name: string, span: Span): State {
+    // `guard(spinlock)(&l); ... spin_unlock(&l); ...; spin_lock(&l);` (fs/super.c
+    // __iterate_supers()): retaken inside the guard's block, the lock is the
+    // guard's again and ends with the block.
+    for (const [guard, block] of this.guardBlocks) {
+      if (GUARD_CLASSES[guard.cls] !== kind || (guard.args[0]?.text ?? '') !== lock || !this.node?.blocks.includes(block)) continue;
+      if (s.held.some((h) => h.guard === guard)) break;
+      return this.push(s, { kind, atomic: isAtomicKind(kind), lock, name, span, guardBlock: block, guard });
+    }
     return this.push(s, { kind, atomic: isAtomicKind(kind), lock, name, span });
   }
 
@@ -668,6 +680,11 @@ export class FunctionInterpreter {
       if (h.kind === kind && h.lock === lock && h.guardBlock === undefined) {
         return { ...s, held: [...s.held.slice(0, i), ...s.held.slice(i + 1)] };
       }
+    }
+    // An explicit unlock of a lock a guard holds: dropped until retaken (see acquire()).
+    for (let i = s.held.length - 1; i >= 0; i--) {
+      const h = s.held[i];
+      if (h.kind === kind && h.lock === lock) return { ...s, held: [...s.held.slice(0, i), ...s.held.slice(i + 1)] };
     }
     // Released a lock the caller took (an unlock wrapper): remembered for the summary.
     const released = s.released ?? [];

@@ -74,8 +74,7 @@ function outcomeOf(s: State, flow: FunctionFlow, returns: ReturnKind, params: re
   // rewritten over the parameters so that the caller can substitute its arguments.
   const held = s.held.filter((h) => h.guardBlock === undefined);
   const acquire = held.length > 0 ? { kind: held[held.length - 1].kind, lock: overParams(held[held.length - 1].lock, params) } : undefined;
-  const rel = s.released && s.released.length > 0 ? s.released[s.released.length - 1] : undefined;
-  const release = rel ? { kind: rel.kind, lock: overParams(rel.lock, params) } : undefined;
+  const release = s.released && s.released.length > 0 ? s.released.map((r) => ({ kind: r.kind, lock: overParams(r.lock, params) })) : undefined;
   return {
     ...(enter.length > 0 ? { enter: { flags: enter, key: enterKey! } } : {}),
     ...(leave.length > 0 ? { leave: { flags: leave, key: leaveKey! } } : {}),
