@@ -7,6 +7,7 @@
 // function is reported as too complex and its sites as unknown.
 
 import { lockOp, GUARD_CLASSES, isAtomicKind, type SectionKind } from '../../shared/model/locks';
+import { sleepingCall, sleepingGuard } from '../../shared/model/sleeping';
 import { cookieSemantics, pfFlag, scopeApiByRestore, scopeApiBySave, type CookieSemantics } from '../../shared/model/scopes';
 import type { AssignOp, CallOp, Condition, FunctionIR, GuardOp, Op, Span, Stmt } from '../syntax/ir';
 import type { AnalysisContext } from './context';
@@ -245,6 +246,12 @@ export class FunctionInterpreter {
    */
   private scanTaskOps(stmt: Stmt): { any: boolean; relevant: Set<string> } {
     const relevant = new Set<string>();
+    // Calls that may sleep change no task state, but the conditions that guard
+    // them correlate with those that guard a lock (`if (!atomic) cond_resched()`
+    // after `if (atomic) preempt_disable()`), so they make conditions relevant.
+    let sleepy = false;
+    const sleeps = (op: Op): boolean =>
+      (op.kind === 'call' && (sleepingCall(op.callee) !== undefined || this.callees?.mayBlock?.(op) !== undefined)) || (op.kind === 'guard' && sleepingGuard(op.cls));
     const opTouches = (op: Op): boolean => {
       switch (op.kind) {
         case 'call':
@@ -275,8 +282,8 @@ export class FunctionInterpreter {
         case 'block':
           return st.body.map(visit).some(Boolean);
         case 'ops':
-          return st.ops.some(opTouches);
         case 'return':
+          if (st.ops.some(sleeps)) sleepy = true;
           return st.ops.some(opTouches);
         case 'unknown':
           return st.opaque || st.ops.some(opTouches);
@@ -285,13 +292,17 @@ export class FunctionInterpreter {
           return true;
         case 'if': {
           const inCond = st.cond.ops.some(opTouches);
+          const before = sleepy;
+          sleepy = false;
           const inThen = visit(st.then);
           const inElse = st.else ? visit(st.else) : false;
+          const guardsSleep = sleepy;
+          sleepy ||= before;
           // Conditions that guard task-state code correlate; so do return-value
           // tests that guard an exit (`if (error) goto out;`, `if (IS_ERR(h))`),
           // which tell a summary's success path from its error path.
           const guardsExit = RETURN_TEST.test(st.cond.key) && (exits(st.then) || (st.else !== undefined && exits(st.else)));
-          if (inThen || inElse || guardsExit) {
+          if (inThen || inElse || guardsExit || guardsSleep) {
             relevant.add(st.cond.key);
             for (const t of st.cond.junction?.terms ?? []) relevant.add(t.key);
           }
