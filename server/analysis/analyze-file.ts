@@ -270,10 +270,6 @@ function irTexts(st: Stmt, out: string[] = []): string[] {
   return out;
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * The ops of a function that run only as one of its value parameters says:
  * inside a branch of an `if` or `switch` on a parameter the function never
@@ -296,11 +292,18 @@ const guardedCache = new WeakMap<FunctionIR, Set<Op>>();
 function computeParamGuarded(fn: FunctionIR): Set<Op> {
   const guarded = new Set<Op>();
   if (fn.params.length === 0) return guarded;
-  const texts = irTexts(fn.body).join('\n');
   // A parameter is a value when no text dereferences it (`p->x`, `p[i]`, `*p`; a field of the same name, `ob->p->x`, is not it).
-  const values = fn.params.filter((p) => /^[A-Za-z_]\w*$/.test(p) && !new RegExp(`(?<!(?:->|\\.)\\s*)\\b${escapeRe(p)}\\s*(?:->|\\[)|\\*\\s*\\(?\\s*${escapeRe(p)}\\b`).test(texts));
+  const dereferenced = new Set<string>();
+  for (const text of irTexts(fn.body)) {
+    for (const m of text.matchAll(/(->|\.)?\s*\b([A-Za-z_]\w*)(?=\s*(?:->|\[))|\*\s*\(?\s*([A-Za-z_]\w*)/g)) {
+      if (m[3] !== undefined) dereferenced.add(m[3]);
+      else if (m[1] === undefined) dereferenced.add(m[2]);
+    }
+  }
+  const values = fn.params.filter((p) => /^[A-Za-z_]\w*$/.test(p) && !dereferenced.has(p));
   if (values.length === 0) return guarded;
-  const readsValue = new RegExp(`\\b(?:${values.map(escapeRe).join('|')})\\b(?!\\s*(?:->|\\.|\\[))`);
+  // Identifiers only (checked above), so no escaping.
+  const readsValue = new RegExp(`(?:^|[^\\w.>])(?:${values.join('|')})\\b(?!\\s*(?:->|\\.|\\[))`);
   const onParam = (c: Condition | undefined) => c !== undefined && !c.config && readsValue.test(c.key);
   const exits = (st: Stmt): boolean => {
     switch (st.kind) {

@@ -247,11 +247,21 @@ export class FunctionInterpreter {
   private scanTaskOps(stmt: Stmt): { any: boolean; relevant: Set<string> } {
     const relevant = new Set<string>();
     // Calls that may sleep change no task state, but the conditions that guard
-    // them correlate with those that guard a lock (`if (!atomic) cond_resched()`
-    // after `if (atomic) preempt_disable()`), so they make conditions relevant.
+    // them correlate with those that guard an atomic section (`if (!atomic)
+    // cond_resched()` after `if (atomic) preempt_disable()`), so in a function
+    // that enters one they are relevant too (elsewhere they only cost states).
     let sleepy = false;
+    let atomic = false;
+    const sleepGuards = new Set<string>();
     const sleeps = (op: Op): boolean =>
       (op.kind === 'call' && (sleepingCall(op.callee) !== undefined || this.callees?.mayBlock?.(op) !== undefined)) || (op.kind === 'guard' && sleepingGuard(op.cls));
+    const entersAtomic = (op: Op): boolean => {
+      if (op.kind === 'guard') return GUARD_CLASSES[op.cls] !== undefined && isAtomicKind(GUARD_CLASSES[op.cls]);
+      if (op.kind !== 'call') return false;
+      const lock = lockOp(op.callee);
+      if (lock) return isAtomicKind(lock.kind) && lock.op !== 'release';
+      return this.callees?.outcomes(op)?.some((o) => o.acquire !== undefined && isAtomicKind(o.acquire.kind)) ?? false;
+    };
     const opTouches = (op: Op): boolean => {
       switch (op.kind) {
         case 'call':
@@ -284,14 +294,17 @@ export class FunctionInterpreter {
         case 'ops':
         case 'return':
           if (st.ops.some(sleeps)) sleepy = true;
+          if (!atomic && st.ops.some(entersAtomic)) atomic = true;
           return st.ops.some(opTouches);
         case 'unknown':
           return st.opaque || st.ops.some(opTouches);
         case 'scoped-guard':
+          if (entersAtomic(st.guard)) atomic = true;
           visit(st.body);
           return true;
         case 'if': {
           const inCond = st.cond.ops.some(opTouches);
+          if (!atomic && st.cond.ops.some(entersAtomic)) atomic = true;
           const before = sleepy;
           sleepy = false;
           const inThen = visit(st.then);
@@ -302,9 +315,10 @@ export class FunctionInterpreter {
           // tests that guard an exit (`if (error) goto out;`, `if (IS_ERR(h))`),
           // which tell a summary's success path from its error path.
           const guardsExit = RETURN_TEST.test(st.cond.key) && (exits(st.then) || (st.else !== undefined && exits(st.else)));
-          if (inThen || inElse || guardsExit || guardsSleep) {
-            relevant.add(st.cond.key);
-            for (const t of st.cond.junction?.terms ?? []) relevant.add(t.key);
+          const into = inThen || inElse || guardsExit ? relevant : guardsSleep ? sleepGuards : undefined;
+          if (into) {
+            into.add(st.cond.key);
+            for (const t of st.cond.junction?.terms ?? []) into.add(t.key);
           }
           return inCond || inThen || inElse;
         }
@@ -322,7 +336,9 @@ export class FunctionInterpreter {
           return false;
       }
     };
-    return { any: visit(stmt), relevant };
+    const any = visit(stmt);
+    if (atomic) for (const k of sleepGuards) relevant.add(k);
+    return { any, relevant };
   }
 
   /** Whether a call changes scopes or locks (in an ERROR region, that makes what follows unknown). */
