@@ -72,9 +72,19 @@ function outcomeOf(s: State, flow: FunctionFlow, returns: ReturnKind, params: re
   }
   // Locks held at the exit were taken here for the caller; the lock text is
   // rewritten over the parameters so that the caller can substitute its arguments.
-  const held = s.held.filter((h) => h.guardBlock === undefined);
+  // A lock of the caller's dropped and taken again (`spin_unlock(&s->lock);
+  // wait...; spin_lock(&s->lock);`, libiscsi's iscsi_exec_task_mgmt_fn())
+  // is held on return as on entry: neither released nor acquired for it.
+  let held = s.held.filter((h) => h.guardBlock === undefined);
+  let released = s.released ?? [];
+  for (const r of s.released ?? []) {
+    const i = held.findIndex((h) => h.kind === r.kind && h.lock === r.lock);
+    if (i < 0) continue;
+    held = [...held.slice(0, i), ...held.slice(i + 1)];
+    released = released.filter((x) => x !== r);
+  }
   const acquire = held.length > 0 ? { kind: held[held.length - 1].kind, lock: overParams(held[held.length - 1].lock, params) } : undefined;
-  const release = s.released && s.released.length > 0 ? s.released.map((r) => ({ kind: r.kind, lock: overParams(r.lock, params) })) : undefined;
+  const release = released.length > 0 ? released.map((r) => ({ kind: r.kind, lock: overParams(r.lock, params) })) : undefined;
   return {
     ...(enter.length > 0 ? { enter: { flags: enter, key: enterKey! } } : {}),
     ...(leave.length > 0 ? { leave: { flags: leave, key: leaveKey! } } : {}),
@@ -144,6 +154,12 @@ export function summarize(flow: FunctionFlow, file: string, sites: readonly Site
   if (!declaresRelease) {
     const locks = new Set(outcomes.map((o) => JSON.stringify(o.release ?? null)));
     if (locks.size > 1 || locks.has('null')) outcomes = outcomes.map(({ release: _dropped, ...rest }) => rest);
+  } else {
+    // It says it releases them all: each path releases every lock some path
+    // does (mthca_unlock_cqs() unlocks one lock when both CQs are the same, two
+    // otherwise, and the caller cannot tell which its lock wrapper took).
+    const all = new Map(outcomes.flatMap((o) => o.release ?? []).map((r) => [`${r.kind}:${r.lock}`, r]));
+    if (all.size > 0) outcomes = outcomes.map((o) => ({ ...o, release: [...all.values()] }));
   }
   const distinct = new Map(outcomes.map((o) => [JSON.stringify(o), o]));
   outcomes = [...distinct.values()];
