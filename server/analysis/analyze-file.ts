@@ -117,9 +117,10 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
     });
     if (later) results[i] = analyse(fn);
   });
-  // Whether each function may block depends on its callees' answers and not on
-  // its dataflow, so it is settled here over the final flows: chains only get
-  // shorter, so this converges (recursion included) within the chain bound.
+  // Whether each function may block depends on its callees' answers, and its
+  // dataflow does not depend on them, so it is settled here over the final
+  // flows: a chain's length only decreases as callees' chains are found, so
+  // this converges (recursion included) within the chain bound.
   for (let round = 0; round <= MAX_CHAIN + 1; round++) {
     let changed = false;
     for (const { fn, flow, sites } of results) {

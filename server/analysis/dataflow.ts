@@ -246,15 +246,17 @@ export class FunctionInterpreter {
    */
   private scanTaskOps(stmt: Stmt): { any: boolean; relevant: Set<string> } {
     const relevant = new Set<string>();
-    // Calls that may sleep change no task state, but the conditions that guard
-    // them correlate with those that guard an atomic section (`if (!atomic)
+    // Sleeping calls change no task state, but the conditions that guard them
+    // correlate with those that guard an atomic section (`if (!atomic)
     // cond_resched()` after `if (atomic) preempt_disable()`), so in a function
     // that enters one they are relevant too (elsewhere they only cost states).
+    // Only the model's sleeping calls: callees that may block are known only
+    // once every flow of the file is done (analyzeIR), and the flow must not
+    // depend on them.
     let sleepy = false;
     let atomic = false;
     const sleepGuards = new Set<string>();
-    const sleeps = (op: Op): boolean =>
-      (op.kind === 'call' && (sleepingCall(op.callee) !== undefined || this.callees?.mayBlock?.(op) !== undefined)) || (op.kind === 'guard' && sleepingGuard(op.cls));
+    const sleeps = (op: Op): boolean => (op.kind === 'call' && sleepingCall(op.callee) !== undefined) || (op.kind === 'guard' && sleepingGuard(op.cls));
     const entersAtomic = (op: Op): boolean => {
       if (op.kind === 'guard') return GUARD_CLASSES[op.cls] !== undefined && isAtomicKind(GUARD_CLASSES[op.cls]);
       if (op.kind !== 'call') return false;
