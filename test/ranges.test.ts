@@ -58,7 +58,7 @@ test('chunks end at column-0 closing braces and only interesting ones are kept',
 test('every interesting match lies inside a chosen range', () => {
   for (const file of fixtureFiles()) {
     const text = fs.readFileSync(file, 'utf8');
-    const ranges = interestingRanges(text, ctx.interesting, 1) ?? [];
+    const ranges = interestingRanges(text, ctx.lowering(text), 1) ?? [];
     const global = new RegExp(ctx.interesting.source, 'g');
     for (let m = global.exec(text); m; m = global.exec(text)) {
       const at = m.index;
@@ -78,7 +78,7 @@ for (const backend of ['native', 'wasm'] as const) {
       for (const file of fixtureFiles()) {
         const text = fs.readFileSync(file, 'utf8');
         const summarize = (ranged: boolean): string => {
-          const tree = ranged ? parser.parse(text, undefined, interestingRanges(text, ctx.interesting, 1)) : parser.parse(text);
+          const tree = ranged ? parser.parse(text, undefined, interestingRanges(text, ctx.lowering(text), 1)) : parser.parse(text);
           try {
             const a = analyzeText(ctx, tree.rootNode, text);
             return JSON.stringify({
@@ -124,7 +124,7 @@ test('a misindented closing brace inside a function does not end its chunk (arch
     '}',
     '',
   ].join('\n');
-  const texts = (interestingRanges(text, ctx.interesting, 1) ?? []).map((r) => text.slice(r.startIndex, r.endIndex));
+  const texts = (interestingRanges(text, ctx.lowering(text), 1) ?? []).map((r) => text.slice(r.startIndex, r.endIndex));
   assert.equal(texts.length, 2);
   assert.match(texts[0], /^static int dump[\s\S]*spin_unlock[\s\S]*return 0;\n\}\n$/);
   assert.match(texts[1], /^static int enqueue/);

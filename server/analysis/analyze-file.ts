@@ -5,13 +5,14 @@
 
 import { evaluateSite, type CallerContext, type FindingData, type PathState, type ScopeOrigin, type SiteEvaluation, type SiteInput } from '../../shared/evaluate';
 import type { AllocatorDef } from '../../shared/model/allocators';
+import { sleepingCall, sleepingGuard } from '../../shared/model/sleeping';
 import type { SyntaxNode } from '../syntax/backend';
 import { extractFile } from '../syntax/extract';
-import type { CallOp, FileIR, FunctionIR, Op } from '../syntax/ir';
+import type { CallOp, Condition, FileIR, FunctionIR, GuardOp, Op, Stmt } from '../syntax/ir';
 import type { AnalysisContext } from './context';
-import { analyzeFlow, type CalleeEffects, type FunctionFlow } from './dataflow';
+import { analyzeFlow, type BlockingChain, type CalleeEffects, type FunctionFlow } from './dataflow';
 import { scopeFindings } from './scope-findings';
-import { summarize, type FunctionSummary } from './summary';
+import { summarize, withMayBlock, type FunctionSummary } from './summary';
 import type { State } from './state';
 
 export interface SiteResult {
@@ -68,7 +69,7 @@ export class LineIndex {
 }
 
 export function analyzeText(ctx: AnalysisContext, root: SyntaxNode, text: string, callees?: CalleeEffects): FileAnalysis {
-  const ir = extractFile(root, text, { interesting: ctx.interesting });
+  const ir = extractFile(root, text, { interesting: ctx.lowering(text) });
   return analyzeIR(ctx, ir, text, callees);
 }
 
@@ -91,6 +92,11 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
       if (s) return s.nofail ? [s.name, ...s.nofail.via] : undefined;
       return definedHere.has(call.callee) ? undefined : callees?.nofail?.(call);
     },
+    mayBlock: (call) => {
+      const s = local.get(call.callee);
+      if (s) return s.mayBlock ? { via: [s.name, ...s.mayBlock.via].slice(0, MAX_CHAIN), at: s.mayBlock.at } : undefined;
+      return definedHere.has(call.callee) ? undefined : callees?.mayBlock?.(call);
+    },
   };
   const duplicated = new Set(ir.functions.map((f) => f.name).filter((n, i, all) => all.indexOf(n) !== i));
   const results: FunctionResult[] = [];
@@ -111,6 +117,22 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
     });
     if (later) results[i] = analyse(fn);
   });
+  // Whether each function may block depends on its callees' answers, and its
+  // dataflow does not depend on them, so it is settled here over the final
+  // flows: a chain's length only decreases as callees' chains are found, so
+  // this converges (recursion included) within the chain bound.
+  for (let round = 0; round <= MAX_CHAIN + 1; round++) {
+    let changed = false;
+    for (const { fn, flow, sites } of results) {
+      const s = local.get(fn.name);
+      if (!s || duplicated.has(fn.name)) continue;
+      const chain = mayBlockChain(flow, sites, effects);
+      if (JSON.stringify(chain) === JSON.stringify(s.mayBlock)) continue;
+      local.set(fn.name, withMayBlock(s, chain));
+      changed = true;
+    }
+    if (!changed) break;
+  }
   const findings: FindingData[] = [];
   const allSites: SiteResult[] = [];
   for (const { fn, flow, sites } of results) {
@@ -118,6 +140,7 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
     for (const site of sites) findings.push(...site.evaluation.findings);
     findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o), { threadFunction: ir.threadFunctions.has(fn.name) }));
     findings.push(...nofailCallFindings(flow, effects));
+    findings.push(...mayBlockCallFindings(ctx, flow, effects));
   }
   findings.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
   return { ir, functions: results, sites: allSites, findings: dedupe(findings) };
@@ -158,6 +181,278 @@ export function nofailCallFindings(flow: FunctionFlow, callees: CalleeEffects): 
       message: `${op.callee}() reaches a __GFP_NOFAIL allocation (${chain.join('() -> ')}()) inside a no-reclaim scope${must ? '' : ' on some paths'}: there the allocator cannot reclaim, so NOFAIL WARNs and may return NULL anyway.`,
       span: op.calleeSpan,
       related: origin ? [{ span: origin.span, message: `${origin.name}() opens the no-reclaim scope here` }] : [],
+      fixes: [],
+    });
+  }
+  return out;
+}
+
+/** The longest call chain a may-block claim keeps (the message names them all). */
+export const MAX_CHAIN = 8;
+
+/**
+ * Conditions by which a function adapts to its caller's context (it tests
+ * whether it may sleep: the gfp mask it was given, in_atomic(), a nowait or
+ * RCU-walk flag): whatever it does on the blocking branch, a caller in an
+ * atomic section takes the other one, so such a function claims no may-block.
+ */
+const CONTEXT_TEST = /\b(?:gfpflags_allow_blocking|gfpflags_normal_context|in_atomic|in_interrupt|in_irq|in_hardirq|in_softirq|in_serving_softirq|in_task|in_nmi|irqs_disabled|preemptible|oops_in_progress|__GFP_DIRECT_RECLAIM|__GFP_RECLAIM|GFP_ATOMIC|GFP_NOWAIT|MAY_NOT_BLOCK|LOOKUP_RCU|\w*NOWAIT\w*|\w*NONBLOCK\w*|nonblock\w*|nowait|can_sleep|may_sleep|may_block|can_block|blocking|atomic)\b/;
+
+/** Whether any condition of the function tests its context (CONTEXT_TEST). */
+function testsItsContext(fn: FunctionIR): boolean {
+  const cond = (c: Condition | undefined) => c !== undefined && CONTEXT_TEST.test(c.key);
+  const visit = (st: Stmt): boolean => {
+    switch (st.kind) {
+      case 'block':
+        return st.body.some(visit);
+      case 'if':
+        return cond(st.cond) || visit(st.then) || (st.else !== undefined && visit(st.else));
+      case 'loop':
+        return cond(st.cond) || (st.init !== undefined && visit(st.init)) || visit(st.body);
+      case 'switch':
+        return cond(st.cond) || visit(st.body);
+      case 'scoped-guard':
+        return visit(st.body);
+      default:
+        return false;
+    }
+  };
+  return visit(fn.body);
+}
+
+/** Every piece of text the IR keeps of a statement tree (arguments, assignments, conditions, return values). */
+function irTexts(st: Stmt, out: string[] = []): string[] {
+  const ops = (list: readonly Op[]) => {
+    for (const op of list) {
+      if (op.kind === 'call' || op.kind === 'guard') out.push(...op.args.map((a) => a.text));
+      else if (op.kind === 'assign') out.push(op.target, op.value);
+      else out.push(op.name);
+    }
+  };
+  const cond = (c: Condition | undefined) => {
+    if (!c) return;
+    out.push(c.key);
+    ops(c.ops);
+  };
+  switch (st.kind) {
+    case 'block':
+      st.body.forEach((b) => irTexts(b, out));
+      break;
+    case 'ops':
+    case 'unknown':
+      ops(st.ops);
+      break;
+    case 'return':
+      ops(st.ops);
+      if (st.value !== undefined) out.push(st.value);
+      break;
+    case 'if':
+      cond(st.cond);
+      irTexts(st.then, out);
+      if (st.else) irTexts(st.else, out);
+      break;
+    case 'loop':
+      cond(st.cond);
+      if (st.init) irTexts(st.init, out);
+      ops(st.update);
+      irTexts(st.body, out);
+      break;
+    case 'switch':
+      cond(st.cond);
+      irTexts(st.body, out);
+      break;
+    case 'scoped-guard':
+      ops([st.guard]);
+      irTexts(st.body, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/**
+ * The ops of a function that run only as one of its value parameters says:
+ * inside a branch of an `if` or `switch` on a parameter the function never
+ * dereferences (a flag, a mask, an optional preallocation), or after such an
+ * `if` that leaves on one branch. The caller picks the branch: ext4's
+ * `__es_alloc_extent(false)` takes GFP_ATOMIC, btrfs passes a preallocated
+ * subpage under its spinlock, gfs2_recover_journal(jd, false) does not wait.
+ */
+function paramGuarded(fn: FunctionIR): Set<Op> {
+  let guarded = guardedCache.get(fn);
+  if (!guarded) {
+    guarded = computeParamGuarded(fn);
+    guardedCache.set(fn, guarded);
+  }
+  return guarded;
+}
+
+const guardedCache = new WeakMap<FunctionIR, Set<Op>>();
+
+function computeParamGuarded(fn: FunctionIR): Set<Op> {
+  const guarded = new Set<Op>();
+  if (fn.params.length === 0) return guarded;
+  // A parameter is a value when no text dereferences it (`p->x`, `p[i]`, `*p`; a field of the same name, `ob->p->x`, is not it).
+  const dereferenced = new Set<string>();
+  for (const text of irTexts(fn.body)) {
+    for (const m of text.matchAll(/(->|\.)?\s*\b([A-Za-z_]\w*)(?=\s*(?:->|\[))|\*\s*\(?\s*([A-Za-z_]\w*)/g)) {
+      if (m[3] !== undefined) dereferenced.add(m[3]);
+      else if (m[1] === undefined) dereferenced.add(m[2]);
+    }
+  }
+  const values = fn.params.filter((p) => /^[A-Za-z_]\w*$/.test(p) && !dereferenced.has(p));
+  if (values.length === 0) return guarded;
+  // Identifiers only (checked above), so no escaping.
+  const readsValue = new RegExp(`(?:^|[^\\w.>])(?:${values.join('|')})\\b(?!\\s*(?:->|\\.|\\[))`);
+  const onParam = (c: Condition | undefined) => c !== undefined && !c.config && readsValue.test(c.key);
+  const exits = (st: Stmt): boolean => {
+    switch (st.kind) {
+      case 'return':
+      case 'goto':
+      case 'break':
+      case 'continue':
+        return true;
+      case 'block':
+        return st.body.some(exits);
+      case 'if':
+        return exits(st.then) || (st.else !== undefined && exits(st.else));
+      default:
+        return false;
+    }
+  };
+  const mark = (list: readonly Op[], g: boolean) => {
+    if (g) list.forEach((op) => guarded.add(op));
+  };
+  const visit = (st: Stmt, g: boolean): void => {
+    switch (st.kind) {
+      case 'block': {
+        let inner = g;
+        for (const b of st.body) {
+          visit(b, inner);
+          if (b.kind === 'if' && onParam(b.cond) && exits(b)) inner = true;
+        }
+        break;
+      }
+      case 'ops':
+      case 'return':
+      case 'unknown':
+        mark(st.ops, g);
+        break;
+      case 'if':
+        mark(st.cond.ops, g);
+        visit(st.then, g || onParam(st.cond));
+        if (st.else) visit(st.else, g || onParam(st.cond));
+        break;
+      case 'switch':
+        mark(st.cond.ops, g);
+        visit(st.body, g || onParam(st.cond));
+        break;
+      case 'loop':
+        if (st.init) visit(st.init, g);
+        if (st.cond) mark(st.cond.ops, g);
+        mark(st.update, g);
+        visit(st.body, g);
+        break;
+      case 'scoped-guard':
+        mark([st.guard], g);
+        visit(st.body, g);
+        break;
+      default:
+        break;
+    }
+  };
+  visit(fn.body, false);
+  return guarded;
+}
+
+/** `kmalloc(GFP_KERNEL)`, `vmalloc()`: an allocation as a chain's last step. */
+function allocationText(site: SiteResult): string {
+  const mask = site.input.gfp?.text.replace(/\s+/g, ' ') ?? '';
+  return `${site.call.callee}(${mask.length > 40 ? `${mask.slice(0, 37)}...` : mask})`;
+}
+
+/**
+ * What sleeps at this op, if anything: the op itself (a blocking allocation,
+ * a sleeping lock or primitive, a sleeping guard), or a callee that may.
+ */
+function blockingAt(op: Op, sites: ReadonlyMap<CallOp, SiteResult>, effects: CalleeEffects | undefined, self: string): BlockingChain | undefined {
+  if (op.kind === 'guard') return sleepingGuard(op.cls) ? { via: [], at: `guard(${op.cls})` } : undefined;
+  if (op.kind !== 'call' || op.callee === '') return undefined;
+  const site = sites.get(op);
+  if (site) return site.evaluation.mayBlock === 'yes' ? { via: [], at: allocationText(site) } : undefined;
+  if (sleepingCall(op.callee) !== undefined) return { via: [], at: `${op.callee}()` };
+  if (op.callee === self) return undefined;
+  return effects?.mayBlock?.(op);
+}
+
+/** A state in which sleeping is the function's own doing: known, no atomic section of its own, no lock of its caller dropped. */
+function enteredClean(s: State): boolean {
+  return !s.unknown && !s.held.some((h) => h.atomic) && !(s.released && s.released.length > 0);
+}
+
+/**
+ * Whether the function may sleep when entered with no scope and no lock: the
+ * shortest chain to a blocking allocation (a constant sleeping mask, or an
+ * allocator that always sleeps), a sleeping lock or primitive, or a callee
+ * that may block, reached on a path outside the function's own atomic
+ * sections (those sites are reported here) and before it drops a lock its
+ * caller holds (it is meant to be called with that lock), and not only on a
+ * branch that one of its parameters chooses. Silent when the function could
+ * not be followed, tests its context, or says it runs with a lock held.
+ */
+export function mayBlockChain(flow: FunctionFlow, sites: readonly SiteResult[], effects: CalleeEffects | undefined): BlockingChain | undefined {
+  if (flow.overflow || testsItsContext(flow.fn)) return undefined;
+  // Called with a lock its caller holds (`__releases(x)`, `__must_hold(x)`):
+  // "entered with no lock" is not how it runs, so it claims nothing.
+  if (flow.fn.annotations.some((a) => /^__(?:releases|must_hold)\b/.test(a))) return undefined;
+  const bySite = new Map(sites.map((s) => [s.call, s]));
+  let guarded: Set<Op> | undefined;
+  let best: { chain: BlockingChain; at: number } | undefined;
+  for (const node of flow.cfg.nodes) {
+    if (node.action.kind !== 'op') continue;
+    const op = node.action.op;
+    const chain = blockingAt(op, bySite, effects, flow.fn.name);
+    if (!chain) continue;
+    guarded ??= paramGuarded(flow.fn);
+    if (guarded.has(op)) continue;
+    const at = (op as CallOp | GuardOp).span.start;
+    if (best && (best.chain.via.length < chain.via.length || (best.chain.via.length === chain.via.length && best.at < at))) continue;
+    if (!flow.inStates[node.id].some(enteredClean)) continue;
+    best = { chain: { via: chain.via.slice(0, MAX_CHAIN), at: chain.at }, at };
+  }
+  return best?.chain;
+}
+
+/**
+ * gfp/sleep-in-atomic through calls: a call that may sleep (a callee whose
+ * summary says so, a sleeping lock or primitive) made while an atomic section
+ * is held. Allocator calls are left to their own site's evaluation.
+ */
+export function mayBlockCallFindings(ctx: AnalysisContext, flow: FunctionFlow, callees: CalleeEffects): FindingData[] {
+  const out: FindingData[] = [];
+  if (flow.overflow) return out;
+  for (const node of flow.cfg.nodes) {
+    if (node.action.kind !== 'op') continue;
+    const op = node.action.op;
+    if (op.kind !== 'call' && op.kind !== 'guard') continue;
+    if (op.kind === 'call' && ctx.allocators.lookup(op.callee)) continue;
+    const states = flow.inStates[node.id];
+    if (states.length === 0 || states.some((st) => st.unknown)) continue;
+    const atomic = states.filter((st) => st.held.some((h) => h.atomic));
+    if (atomic.length === 0) continue;
+    const chain = blockingAt(op, new Map(), callees, '');
+    if (!chain) continue;
+    const must = atomic.length === states.length;
+    const section = [...atomic[0].held].reverse().find((h) => h.atomic)!;
+    const held = section.viaCallee ? `${section.kind.replace('_', ' ')} ${section.lock}, taken by ${section.name}(),` : `${section.name}(${section.lock})`;
+    const what = op.kind === 'guard' ? `guard(${op.cls})(${op.args[0]?.text ?? ''}) takes a sleeping lock` : chain.via.length === 0 ? `${op.callee}() sleeps` : `${[...chain.via.map((n) => `${n}()`), chain.at].join(' -> ')} may sleep`;
+    out.push({
+      code: 'gfp/sleep-in-atomic',
+      severity: must ? 'error' : 'warning',
+      message: `${what}, but ${held} is held${must ? '' : ' on some paths'}: sleeping in atomic context. Make the call outside the atomic section, or give the callee a path that does not sleep.`,
+      span: op.kind === 'guard' ? op.span : op.calleeSpan,
+      related: [{ span: section.span, message: section.viaCallee ? `${section.name}() takes it here` : `${section.name}() taken here` }],
       fixes: [],
     });
   }

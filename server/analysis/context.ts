@@ -6,6 +6,9 @@ import { builtinModel, GfpModel } from '../../shared/model/gfp-model';
 import { TransactionTable, type TransactionDef } from '../../shared/model/transactions';
 import { formatVersion, type KernelVersion } from '../../shared/model/version';
 import { SCOPE_APIS } from '../../shared/model/scopes';
+import { GUARD_CLASSES, isAtomicKind, LOCK_OPS } from '../../shared/model/locks';
+import { sleepingCallNames, sleepingGuard } from '../../shared/model/sleeping';
+import { eitherFilter, type TextFilter } from '../syntax/ranges';
 
 export interface AnalysisOptions {
   readonly extraAllocators?: readonly AllocatorDef[];
@@ -25,6 +28,14 @@ export class AnalysisContext {
    * without any of these have no sites and no scope facts.
    */
   readonly interesting: RegExp;
+  /**
+   * Calls that sleep (and cleanup guards of sleeping locks). A function that
+   * only sleeps is worth lowering where a caller may hold an atomic section:
+   * in a file that enters one (see lowering()).
+   */
+  readonly sleeping: RegExp;
+  /** Calls that enter an atomic section (spin_lock*, rcu_read_lock, local_irq_*, ...) and atomic cleanup guards. */
+  readonly atomic: RegExp;
 
   constructor(version: KernelVersion, options: AnalysisOptions = {}) {
     this.version = version;
@@ -37,6 +48,33 @@ export class AnalysisContext {
     // __acquires/__releases mark lock wrappers, whose summaries carry a lock to
     // their callers.
     this.interesting = new RegExp(`\\b(?:__GFP_\\w+|GFP_\\w+|PF_MEMALLOC\\w*|current_(?:set|restore)_flags\\w*|__acquires|__releases|${escaped.join('|')})\\b`);
+    // Calls that sleep, and the releases of sleeping locks (so that a lock
+    // wrapper and its unlock wrapper are both summarised), as calls: `down`
+    // and `up` are words of comments too. Cleanup guards of sleeping locks
+    // (`guard(mutex)(&m)`, `scoped_guard(rwsem_read, &s)`) sleep as well.
+    const sleeping = [...sleepingCallNames(), ...LOCK_OPS.filter((o) => o.op === 'release' && !isAtomicKind(o.kind)).map((o) => o.name)]
+      .sort((a, b) => b.length - a.length)
+      .join('|');
+    const sleepingGuards = Object.keys(GUARD_CLASSES).filter(sleepingGuard).join('|');
+    this.sleeping = new RegExp(`\\b(?:${sleeping})\\s*\\(|\\b(?:scoped_)?guard\\s*\\(\\s*(?:${sleepingGuards})\\b`);
+    const entering = LOCK_OPS.filter((o) => o.op !== 'release' && isAtomicKind(o.kind)).map((o) => o.name).sort((a, b) => b.length - a.length).join('|');
+    const atomicGuards = Object.keys(GUARD_CLASSES).filter((g) => isAtomicKind(GUARD_CLASSES[g])).join('|');
+    this.atomic = new RegExp(`\\b(?:${entering})\\s*\\(|\\b(?:scoped_)?guard\\s*\\(\\s*(?:${atomicGuards})\\b|\\b__acquires\\b`);
+  }
+
+  /**
+   * What is worth lowering in `text`, given `base` (the interesting words, and
+   * the names of functions with summaries): in a file that enters an atomic
+   * section, also the functions that sleep or call `blocking` functions (which
+   * may sleep), since a sleep under that section is what gfp/sleep-in-atomic
+   * reports. Elsewhere those would cost a parse for nothing this file can
+   * show: the kernel has far more functions that sleep than files that hold
+   * spinlocks around calls.
+   */
+  lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter): TextFilter {
+    if (!this.atomic.test(text)) return base;
+    const withSleeping = eitherFilter(base, this.sleeping);
+    return blocking ? eitherFilter(withSleeping, blocking) : withSleeping;
   }
 
   describe(): string {

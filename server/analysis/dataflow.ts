@@ -10,6 +10,7 @@ import type { CallerContext } from '../../shared/evaluate';
 import { lockOp, GUARD_CLASSES, isAtomicKind, type SectionKind } from '../../shared/model/locks';
 import { ASSERTION_MACROS, cookieSemantics, pfFlag, scopeApiByRestore, scopeApiBySave, type CookieSemantics } from '../../shared/model/scopes';
 import { startFailure, type TransactionDef } from '../../shared/model/transactions';
+import { sleepingCall, sleepingGuard } from '../../shared/model/sleeping';
 import type { AssignOp, CallOp, Condition, FunctionIR, GuardOp, Op, Span, Stmt } from '../syntax/ir';
 import type { AnalysisContext } from './context';
 import { buildCfg, type Cfg, type CfgNode } from './cfg';
@@ -39,7 +40,8 @@ export interface CalleeOutcome {
   readonly enter?: { readonly flags: readonly string[]; readonly key: string };
   readonly leave?: { readonly flags: readonly string[]; readonly key: string };
   readonly acquire?: { readonly kind: SectionKind; readonly lock: string };
-  readonly release?: { readonly kind: SectionKind; readonly lock: string };
+  /** Locks of the caller it releases, in order (ceph's handle_cap_grant() drops a spinlock, a rwsem and a mutex). */
+  readonly release?: ReadonlyArray<{ readonly kind: SectionKind; readonly lock: string }>;
   readonly returns?: ReturnKind;
 }
 
@@ -50,6 +52,18 @@ export interface CalleeEffects {
   nofail?(call: CallOp): readonly string[] | undefined;
   /** The contexts at the call sites of a function of this file, when the workspace index followed them. */
   callers?(fn: string): CallerContext | undefined;
+  /** Where this call may sleep, if it may: the callee and the functions below it, and the blocking call. */
+  mayBlock?(call: CallOp): BlockingChain | undefined;
+}
+
+/**
+ * A chain to a call that may sleep: `via` the functions called on the way
+ * (none when the blocking call is in the function itself), `at` the blocking
+ * call as a reader would write it (`kmalloc(GFP_KERNEL)`, `mutex_lock()`).
+ */
+export interface BlockingChain {
+  readonly via: readonly string[];
+  readonly at: string;
 }
 
 export interface SaveInfo {
@@ -95,6 +109,8 @@ export class FunctionInterpreter {
   /** Variables that hold the result of a transaction start that can fail: tests of them tell its success path. */
   private readonly startResults = new Set<string>();
   private guardBlocks: ReadonlyMap<GuardOp, number> = new Map();
+  /** The node being interpreted (for locks retaken inside a guard's block). */
+  private node: CfgNode | undefined;
   /** Identifiers each assumed condition reads, by condition key. */
   private readonly condVars = new Map<string, readonly string[]>();
   /**
@@ -208,6 +224,7 @@ export class FunctionInterpreter {
   }
 
   transfer(node: CfgNode, s: State): State[] {
+    this.node = node;
     const a = node.action;
     switch (a.kind) {
       case 'entry':
@@ -243,6 +260,24 @@ export class FunctionInterpreter {
    */
   private scanTaskOps(stmt: Stmt): { any: boolean; relevant: Set<string> } {
     const relevant = new Set<string>();
+    // Sleeping calls change no task state, but the conditions that guard them
+    // correlate with those that guard an atomic section (`if (!atomic)
+    // cond_resched()` after `if (atomic) preempt_disable()`), so in a function
+    // that enters one they are relevant too (elsewhere they only cost states).
+    // Only the model's sleeping calls: callees that may block are known only
+    // once every flow of the file is done (analyzeIR), and the flow must not
+    // depend on them.
+    let sleepy = false;
+    let atomic = false;
+    const sleepGuards = new Set<string>();
+    const sleeps = (op: Op): boolean => (op.kind === 'call' && sleepingCall(op.callee) !== undefined) || (op.kind === 'guard' && sleepingGuard(op.cls));
+    const entersAtomic = (op: Op): boolean => {
+      if (op.kind === 'guard') return GUARD_CLASSES[op.cls] !== undefined && isAtomicKind(GUARD_CLASSES[op.cls]);
+      if (op.kind !== 'call') return false;
+      const lock = lockOp(op.callee);
+      if (lock) return isAtomicKind(lock.kind) && lock.op !== 'release';
+      return this.callees?.outcomes(op)?.some((o) => o.acquire !== undefined && isAtomicKind(o.acquire.kind)) ?? false;
+    };
     const opTouches = (op: Op): boolean => {
       switch (op.kind) {
         case 'call':
@@ -279,27 +314,35 @@ export class FunctionInterpreter {
         case 'block':
           return st.body.map(visit).some(Boolean);
         case 'ops':
-          return touches(st.ops);
         case 'return':
+          if (st.ops.some(sleeps)) sleepy = true;
+          if (!atomic && st.ops.some(entersAtomic)) atomic = true;
           return touches(st.ops);
         case 'unknown':
           return st.opaque || touches(st.ops);
         case 'scoped-guard':
+          if (entersAtomic(st.guard)) atomic = true;
           visit(st.body);
           return true;
         case 'if': {
           const inCond = touches(st.cond.ops);
+          if (!atomic && st.cond.ops.some(entersAtomic)) atomic = true;
+          const before = sleepy;
+          sleepy = false;
           const inThen = visit(st.then);
           const inElse = st.else ? visit(st.else) : false;
+          const guardsSleep = sleepy;
+          sleepy ||= before;
           // Conditions that guard task-state code correlate; so do return-value
           // tests that guard an exit (`if (error) goto out;`, `if (IS_ERR(h))`),
           // which tell a summary's success path from its error path.
           const guardsExit = RETURN_TEST.test(st.cond.key) && (exits(st.then) || (st.else !== undefined && exits(st.else)));
           // A test of a transaction start's result tells the path where its scope is open.
           const testsStart = RETURN_TEST.test(st.cond.key) && st.cond.vars.some((v) => this.startResults.has(v));
-          if (inThen || inElse || guardsExit || testsStart) {
-            relevant.add(st.cond.key);
-            for (const t of st.cond.junction?.terms ?? []) relevant.add(t.key);
+          const into = inThen || inElse || guardsExit || testsStart ? relevant : guardsSleep ? sleepGuards : undefined;
+          if (into) {
+            into.add(st.cond.key);
+            for (const t of st.cond.junction?.terms ?? []) into.add(t.key);
           }
           return inCond || inThen || inElse;
         }
@@ -317,7 +360,9 @@ export class FunctionInterpreter {
           return false;
       }
     };
-    return { any: visit(stmt), relevant };
+    const any = visit(stmt);
+    if (atomic) for (const k of sleepGuards) relevant.add(k);
+    return { any, relevant };
   }
 
   /** Whether a call changes scopes or locks (in an ERROR region, that makes what follows unknown). */
@@ -746,13 +791,21 @@ export class FunctionInterpreter {
       state = withCookie(state, leaveKey, undefined);
     }
     if (o.acquire) state = this.push(state, { kind: o.acquire.kind, atomic: isAtomicKind(o.acquire.kind), lock: this.lockAtCall(op, o.acquire.lock), name: op.callee, span: op.span, viaCallee: true });
-    if (o.release) state = this.release(state, o.release.kind, this.lockAtCall(op, o.release.lock));
+    for (const r of o.release ?? []) state = this.release(state, r.kind, this.lockAtCall(op, r.lock));
     return state;
   }
 
   // ---- locks --------------------------------------------------------------
 
   private acquire(s: State, kind: SectionKind, lock: string, name: string, span: Span): State {
+    // `guard(spinlock)(&l); ... spin_unlock(&l); ...; spin_lock(&l);` (fs/super.c
+    // __iterate_supers()): retaken inside the guard's block, the lock is the
+    // guard's again and ends with the block.
+    for (const [guard, block] of this.guardBlocks) {
+      if (GUARD_CLASSES[guard.cls] !== kind || (guard.args[0]?.text ?? '') !== lock || !this.node?.blocks.includes(block)) continue;
+      if (s.held.some((h) => h.guard === guard)) break;
+      return this.push(s, { kind, atomic: isAtomicKind(kind), lock, name, span, guardBlock: block, guard });
+    }
     return this.push(s, { kind, atomic: isAtomicKind(kind), lock, name, span });
   }
 
@@ -767,6 +820,11 @@ export class FunctionInterpreter {
       if (h.kind === kind && h.lock === lock && h.guardBlock === undefined) {
         return { ...s, held: [...s.held.slice(0, i), ...s.held.slice(i + 1)] };
       }
+    }
+    // An explicit unlock of a lock a guard holds: dropped until retaken (see acquire()).
+    for (let i = s.held.length - 1; i >= 0; i--) {
+      const h = s.held[i];
+      if (h.kind === kind && h.lock === lock) return { ...s, held: [...s.held.slice(0, i), ...s.held.slice(i + 1)] };
     }
     // Released a lock the caller took (an unlock wrapper): remembered for the summary.
     const released = s.released ?? [];

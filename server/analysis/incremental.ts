@@ -22,8 +22,8 @@ import type { SyntaxNode } from '../syntax/backend';
 import { ExtractCache } from '../syntax/extract-cache';
 import { shiftSpans as shift } from '../syntax/shift-spans';
 import type { FileIR, FunctionIR } from '../syntax/ir';
-import { collectSites, LineIndex, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
-import { patternWith, SummaryIndex } from './summary-index';
+import { collectSites, LineIndex, mayBlockCallFindings, mayBlockChain, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
+import { blockingPattern, patternWith, SummaryIndex } from './summary-index';
 import { summarize, type FunctionSummary } from './summary';
 import type { AnalysisContext } from './context';
 import { analyzeFlow, type CalleeEffects } from './dataflow';
@@ -114,7 +114,7 @@ export class FunctionCache {
 
   /** One pass over the functions with the given summaries of this document's functions. */
   private async round(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, index: SummaryIndex, checkpoint?: Checkpoint): Promise<Round> {
-    const pattern = patternWith(ctx, index);
+    const pattern = ctx.lowering(text, patternWith(ctx, index), blockingPattern(index));
     const lines = new LineIndex(text);
     const ir = this.extractor.extract(root, text, pattern, (o) => lines.line(o));
     const callees = index.forFile(SELF);
@@ -131,7 +131,7 @@ export class FunctionCache {
       const used: string[] = [];
       for (const name of new Set(body.match(/\b[A-Za-z_]\w*(?=\s*\()/g) ?? [])) {
         const s = index.resolve(name, SELF);
-        if (s) used.push(`${name}=${JSON.stringify([s.outcomes, s.nofail ?? null, s.unknown])}`);
+        if (s) used.push(`${name}=${JSON.stringify([s.outcomes, s.nofail ?? null, s.mayBlock ?? null, s.unknown])}`);
       }
       const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${lines.line(base)}\u0000${used.join(';')}\u0000${body}`;
       let entry = next.get(key) ?? this.entries.get(key);
@@ -171,8 +171,9 @@ function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thr
   for (const site of sites) findings.push(...site.evaluation.findings);
   findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o + base), { threadFunction: thread }));
   if (callees.nofail) findings.push(...nofailFindings(flow, callees));
+  findings.push(...mayBlockCallFindings(ctx, flow, callees));
   const rel: FunctionResult = { fn: relFn, flow, sites };
-  return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, index.forFile(SELF))) };
+  return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, index.forFile(SELF)), mayBlockChain(rel.flow, sites, index.forFile(SELF))) };
 }
 
 function absolute(fn: FunctionIR, entry: CachedFunction, base: number): FunctionAnalysis {

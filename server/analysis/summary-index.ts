@@ -7,11 +7,11 @@
 import type { CParser } from '../syntax/backend';
 import { extractFile } from '../syntax/extract';
 import type { CallOp } from '../syntax/ir';
-import { interestingRanges } from '../syntax/ranges';
-import { analyzeIR, nofailChain, type FileAnalysis } from './analyze-file';
+import { eitherFilter, interestingRanges, type TextFilter } from '../syntax/ranges';
+import { analyzeIR, mayBlockChain, nofailChain, type FileAnalysis } from './analyze-file';
 import { scanDefinitions, type Definition } from './definitions';
 import type { AnalysisContext } from './context';
-import type { CalleeEffects, CalleeOutcome } from './dataflow';
+import type { BlockingChain, CalleeEffects, CalleeOutcome } from './dataflow';
 import type { CallerContext, Verdict } from '../../shared/evaluate';
 import { isAtomicKind } from '../../shared/model/locks';
 import type { Tri } from '../../shared/model/known-bits';
@@ -148,7 +148,19 @@ export class SummaryIndex {
         const s = this.resolve(call.callee, file);
         return s?.nofail ? [s.name, ...s.nofail.via] : undefined;
       },
+      // From another file, only the chains effectfulNames() lets through:
+      // those names are in the lowering pattern, so a static function of the
+      // same name in the calling file is lowered too and shadows the global one.
+      mayBlock: (call: CallOp): BlockingChain | undefined => {
+        const s = this.resolve(call.callee, file);
+        if (!s?.mayBlock || (s.file !== file && s.mayBlock.via.length >= 2)) return undefined;
+        return { via: [s.name, ...s.mayBlock.via].slice(0, 8), at: s.mayBlock.at };
+      },
     };
+  }
+
+  targetNames(): string[] {
+    return [...this.targets];
   }
 
   /**
@@ -158,19 +170,36 @@ export class SummaryIndex {
    * every kernel function reaches one, and following them all would re-analyse
    * the tree in waves.
    */
-  targetNames(): string[] {
-    return [...this.targets];
-  }
-
   effectfulNames(): string[] {
     const names: string[] = [];
     for (const [name, defs] of this.byName) if (defs.some((d) => d.outcomes.length > 0 || (d.nofail && d.nofail.via.length < 2))) names.push(name);
     return names;
   }
 
+  /**
+   * Names of functions that may sleep, within a call: worth lowering a caller
+   * for where the caller may hold an atomic section (AnalysisContext.lowering).
+   * May-block counts up to two calls away like NOFAIL: most kernel functions
+   * sleep somewhere a few calls down, so following every chain would lower
+   * nearly every caller in the tree and never settle, and each further call
+   * is a further guess (the callee sleeps on *some* path, which the caller's
+   * arguments may rule out).
+   */
+  blockingNames(): string[] {
+    const names: string[] = [];
+    for (const [name, defs] of this.byName) if (defs.some((d) => d.mayBlock && d.mayBlock.via.length < 2)) names.push(name);
+    return names;
+  }
+
   summaries(): FunctionSummary[] {
     return [...this.byFile.values()].flat();
   }
+}
+
+/** The names of functions that may sleep, as a pattern (undefined when there are none). */
+export function blockingPattern(index: SummaryIndex): RegExp | undefined {
+  const names = index.blockingNames();
+  return names.length > 0 ? new RegExp(`\\b(?:${names.map(escapeRe).join('|')})\\b`) : undefined;
 }
 
 /** The lowering pattern given the summaries: the model's words and every function with an effect. */
@@ -193,7 +222,10 @@ export function indexOf(summaries: readonly FunctionSummary[]): SummaryIndex {
 /** Summaries of the other files, and the pattern of what is worth lowering given them. */
 export interface SummaryContext {
   readonly index: SummaryIndex;
+  /** The interesting words and the names whose calls change a caller's state. */
   readonly pattern: RegExp;
+  /** The names of functions that may sleep (lowered only where an atomic section may be held). */
+  readonly blocking?: RegExp;
 }
 
 /** The summary context of an index (what a worker builds from the summaries it is sent). */
@@ -206,7 +238,8 @@ export function summaryContext(
   const index = indexOf(summaries);
   if (nameTable) index.setNameTable(new Map(nameTable));
   if (callers) index.setCallerContexts(callers.targets, callers.contexts);
-  return { index, pattern: patternWith(ctx, index) };
+  const blocking = blockingPattern(index);
+  return { index, pattern: patternWith(ctx, index), ...(blocking ? { blocking } : {}) };
 }
 
 /**
@@ -233,7 +266,7 @@ export function analyzeSource(
     readonly only?: readonly string[];
   } = {},
 ): FileAnalysis | undefined {
-  let pattern = options.only ? new RegExp(`\\b(?:${options.only.map(escapeRe).join('|')})\\b`) : (summaries?.pattern ?? ctx.interesting);
+  let pattern: TextFilter = options.only ? new RegExp(`\\b(?:${options.only.map(escapeRe).join('|')})\\b`) : ctx.lowering(text, summaries?.pattern ?? ctx.interesting, summaries?.blocking);
   if (options.only?.length === 0 || !pattern.test(text)) return undefined;
   // A static function of this file hides every other definition of its name
   // from this file's calls, whether or not the analysis lowers it.
@@ -258,7 +291,7 @@ export function analyzeSource(
       .map((x) => x.name)
       .filter((name) => !pattern.test(name));
     if (lifted.length === 0) break;
-    pattern = new RegExp(`${pattern.source}|\\b(?:${lifted.map(escapeRe).join('|')})\\b`);
+    pattern = eitherFilter(pattern, new RegExp(`\\b(?:${lifted.map(escapeRe).join('|')})\\b`));
     analysis = analyse();
   }
   return analysis;
@@ -276,18 +309,22 @@ const SAME_FILE_PASSES = 4;
  * than half of the index's rounds (drivers/net alone has hundreds).
  */
 export function effectfulSummaries(analysis: FileAnalysis, file: string, summaries?: SummaryContext): FunctionSummary[] {
+  const effects = summaries?.index.forFile(file);
   return analysis.functions
-    .map((f) => withoutSleepingLocks(summarize(f.flow, file, f.sites, summaries ? nofailChain(f.flow, summaries.index.forFile(file)) : undefined)))
-    .filter((x) => x.outcomes.length > 0 || (x.nofail !== undefined && x.nofail.via.length < 2));
+    .map((f) => withoutSleepingLocks(summarize(f.flow, file, f.sites, effects ? nofailChain(f.flow, effects) : undefined, mayBlockChain(f.flow, f.sites, effects))))
+    .filter((x) => x.outcomes.length > 0 || (x.nofail !== undefined && x.nofail.via.length < 2) || (x.mayBlock !== undefined && x.mayBlock.via.length < 2));
 }
 
 function withoutSleepingLocks(summary: FunctionSummary): FunctionSummary {
-  if (!summary.outcomes.some((o) => (o.acquire && !isAtomicKind(o.acquire.kind)) || (o.release && !isAtomicKind(o.release.kind)))) return summary;
-  const outcomes = summary.outcomes.map(({ acquire, release, ...rest }) => ({
-    ...rest,
-    ...(acquire && isAtomicKind(acquire.kind) ? { acquire } : {}),
-    ...(release && isAtomicKind(release.kind) ? { release } : {}),
-  }));
+  if (!summary.outcomes.some((o) => (o.acquire && !isAtomicKind(o.acquire.kind)) || (o.release ?? []).some((r) => !isAtomicKind(r.kind)))) return summary;
+  const outcomes = summary.outcomes.map(({ acquire, release, ...rest }) => {
+    const atomicReleases = (release ?? []).filter((r) => isAtomicKind(r.kind));
+    return {
+      ...rest,
+      ...(acquire && isAtomicKind(acquire.kind) ? { acquire } : {}),
+      ...(atomicReleases.length > 0 ? { release: atomicReleases } : {}),
+    };
+  });
   const distinct = [...new Map(outcomes.map((o) => [JSON.stringify(o), o])).values()];
   return { ...summary, outcomes: distinct.some((o) => o.enter || o.leave || o.acquire || o.release) ? distinct : [] };
 }

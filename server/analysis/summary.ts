@@ -8,7 +8,7 @@
 import { B } from '../../shared/model/gfp-flags';
 import { hasAll } from '../../shared/model/known-bits';
 import type { SiteResult } from './analyze-file';
-import { cookieKey, type CalleeOutcome, type FunctionFlow, type ReturnKind } from './dataflow';
+import { cookieKey, type BlockingChain, type CalleeOutcome, type FunctionFlow, type ReturnKind } from './dataflow';
 import { MODELLED_TASK_FLAGS, type State } from './state';
 
 
@@ -20,6 +20,12 @@ export interface FunctionSummary {
   readonly outcomes: readonly CalleeOutcome[];
   /** Makes a __GFP_NOFAIL allocation (the callee chain when through calls). */
   readonly nofail?: { readonly via: readonly string[] };
+  /**
+   * May sleep on some path when entered with no scope and no lock: `at` is the
+   * blocking call (`kmalloc(GFP_KERNEL)`, `mutex_lock()`), `via` the callee
+   * chain to it when through calls (as for nofail).
+   */
+  readonly mayBlock?: MayBlock;
   /** The function could not be followed: its effect is unknown (no outcomes are claimed). */
   readonly unknown: boolean;
 }
@@ -66,10 +72,19 @@ function outcomeOf(s: State, flow: FunctionFlow, returns: ReturnKind, params: re
   }
   // Locks held at the exit were taken here for the caller; the lock text is
   // rewritten over the parameters so that the caller can substitute its arguments.
-  const held = s.held.filter((h) => h.guardBlock === undefined);
+  // A lock of the caller's dropped and taken again (`spin_unlock(&s->lock);
+  // wait...; spin_lock(&s->lock);`, libiscsi's iscsi_exec_task_mgmt_fn())
+  // is held on return as on entry: neither released nor acquired for it.
+  let held = s.held.filter((h) => h.guardBlock === undefined);
+  let released = s.released ?? [];
+  for (const r of s.released ?? []) {
+    const i = held.findIndex((h) => h.kind === r.kind && h.lock === r.lock);
+    if (i < 0) continue;
+    held = [...held.slice(0, i), ...held.slice(i + 1)];
+    released = released.filter((x) => x !== r);
+  }
   const acquire = held.length > 0 ? { kind: held[held.length - 1].kind, lock: overParams(held[held.length - 1].lock, params) } : undefined;
-  const rel = s.released && s.released.length > 0 ? s.released[s.released.length - 1] : undefined;
-  const release = rel ? { kind: rel.kind, lock: overParams(rel.lock, params) } : undefined;
+  const release = released.length > 0 ? released.map((r) => ({ kind: r.kind, lock: overParams(r.lock, params) })) : undefined;
   return {
     ...(enter.length > 0 ? { enter: { flags: enter, key: enterKey! } } : {}),
     ...(leave.length > 0 ? { leave: { flags: leave, key: leaveKey! } } : {}),
@@ -94,12 +109,14 @@ function overParams(text: string, params: readonly string[]): string {
   return out;
 }
 
-export function summarize(flow: FunctionFlow, file: string, sites: readonly SiteResult[], nofailVia?: readonly string[]): FunctionSummary {
+export type MayBlock = BlockingChain;
+
+export function summarize(flow: FunctionFlow, file: string, sites: readonly SiteResult[], nofailVia?: readonly string[], mayBlock?: MayBlock): FunctionSummary {
   const fn = flow.fn;
   const base = { name: fn.name, file, isStatic: fn.isStatic };
   const directNofail = sites.some((s) => hasAll(s.evaluation.requested, B.NOFAIL) === 'yes');
   const nofail = directNofail ? { via: [] } : nofailVia ? { via: nofailVia } : undefined;
-  if (flow.overflow) return { ...base, outcomes: [], unknown: true, ...(nofail ? { nofail } : {}) };
+  if (flow.overflow) return { ...base, outcomes: [], unknown: true, ...(nofail ? { nofail } : {}) }; // no may-block claim either
   const seen = new Map<string, CalleeOutcome>();
   let unknown = false;
   const add = (s: State, returns: ReturnKind) => {
@@ -143,10 +160,22 @@ export function summarize(flow: FunctionFlow, file: string, sites: readonly Site
   if (!declaresRelease) {
     const locks = new Set(outcomes.map((o) => JSON.stringify(o.release ?? null)));
     if (locks.size > 1 || locks.has('null')) outcomes = outcomes.map(({ release: _dropped, ...rest }) => rest);
+  } else {
+    // It says it releases them all: each path releases every lock some path
+    // does (mthca_unlock_cqs() unlocks one lock when both CQs are the same, two
+    // otherwise, and the caller cannot tell which its lock wrapper took).
+    const all = new Map(outcomes.flatMap((o) => o.release ?? []).map((r) => [`${r.kind}:${r.lock}`, r]));
+    if (all.size > 0) outcomes = outcomes.map((o) => ({ ...o, release: [...all.values()] }));
   }
   const distinct = new Map(outcomes.map((o) => [JSON.stringify(o), o]));
   outcomes = [...distinct.values()];
   // A function that changes nothing on every path needs no outcomes at all.
   const effectful = outcomes.some((o) => o.enter || o.leave || o.acquire || o.release);
-  return { ...base, outcomes: unknown ? [] : effectful ? outcomes : [], unknown, ...(nofail ? { nofail } : {}) };
+  return withMayBlock({ ...base, outcomes: unknown ? [] : effectful ? outcomes : [], unknown, ...(nofail ? { nofail } : {}) }, mayBlock);
+}
+
+/** The summary with another may-block claim (the field last, as summarize() builds it, so that JSON comparisons hold). */
+export function withMayBlock(s: FunctionSummary, mayBlock: MayBlock | undefined): FunctionSummary {
+  const { mayBlock: _old, ...rest } = s;
+  return mayBlock ? { ...rest, mayBlock } : rest;
 }

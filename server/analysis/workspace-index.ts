@@ -81,12 +81,23 @@ export interface RefreshStats {
   readonly cacheNote?: string;
 }
 
+/**
+ * What a later round analyses again: the functions that mention `names`, and
+ * those that mention `ifAtomic` in a file that enters an atomic section (a
+ * summary that changed only in whether the function may sleep concerns no
+ * other caller).
+ */
+export interface Recheck {
+  readonly names: readonly string[];
+  readonly ifAtomic: readonly string[];
+}
+
 /** Analyses files for the index: one result per file, undefined for a file not analysed (unreadable, skipped, not matching `recheck`). */
 export type AnalyseFiles = (
   files: readonly string[],
   summaries: readonly FunctionSummary[],
   nameTable: ReadonlyArray<[string, NameDefinitions]>,
-  recheck: readonly string[] | undefined,
+  recheck: Recheck | undefined,
   callers: CallerInput,
 ) => Promise<ReadonlyArray<FileFacts | undefined>>;
 
@@ -275,7 +286,7 @@ export class WorkspaceIndex {
     const reused = files.length - stale.length;
     const rounds: number[] = [];
     let dirty: readonly string[] = stale;
-    let recheck: string[] | undefined;
+    let recheck: Recheck | undefined;
     const changes = new Map<string, number>();
     const stats = (settled: boolean): RefreshStats => ({ reused, rounds, settled, pending: this.pending.length, ...(this.cacheNote ? { cacheNote: this.cacheNote } : {}) });
     for (let round = 0; ; round++) {
@@ -283,13 +294,17 @@ export class WorkspaceIndex {
       // taken summaries that callers saw.
       if (dirty.length === 0 && (round > 0 || changed.size === 0)) break;
       if (round === maxRounds) {
-        this.pending = recheck ?? [];
+        this.pending = recheck ? [...recheck.names, ...recheck.ifAtomic] : [];
         return stats(false);
       }
       const roundStart = Date.now();
       const targetsBefore = this.targetNames();
       const facts = await analyse(dirty, this.summaries(), this.nameTable(), recheck, this.callerInput());
       const namesChanged = new Set<string>(round === 0 ? changed : []);
+      // Names whose summaries changed in more than whether they may sleep.
+      const effectChanged = new Set<string>(namesChanged);
+      const definitionsChanged = new Set<string>();
+      const effectBefore = this.effectNames();
       let analysed = 0;
       facts.forEach((fact, i) => {
         let got = fact;
@@ -308,14 +323,23 @@ export class WorkspaceIndex {
         if (got.analysed && before) got = mergeFacts(before, got, new Set(got.analysed));
         for (const name of changedSummaries(before?.summaries ?? [], got.summaries)) {
           namesChanged.add(name);
+          if (changedSummaries(withoutMayBlock(before?.summaries ?? []), withoutMayBlock(got.summaries)).includes(name)) effectChanged.add(name);
           if (process.env.GFP_LENS_DEBUG_NAME === name) process.stderr.write(`gfp-lens: ${name} in round ${round}: ${JSON.stringify(got.summaries.filter((x) => x.name === name))}\n`);
         }
         // A new or vanished definition changes how calls of that name resolve.
-        for (const name of changedDefinitions(before?.definitions ?? '', got.definitions)) namesChanged.add(name);
+        for (const name of changedDefinitions(before?.definitions ?? '', got.definitions)) {
+          namesChanged.add(name);
+          definitionsChanged.add(name);
+        }
         this.files.set(file, got);
         this.decodedCalls.delete(file);
       });
       rounds.push(analysed);
+      // A new or vanished definition changes how calls resolve: for callers outside
+      // an atomic section that matters only if the name has an effect beyond sleeping.
+      const effectNow = this.effectNames();
+      for (const n of definitionsChanged) if (effectNow.has(n) || effectBefore.has(n)) effectChanged.add(n);
+      const blockingOnly = new Set([...namesChanged].filter((n) => !effectChanged.has(n)));
       const summarisedNow = this.summarisedNames();
       // Only names with a summary (now, or before this round) change what a
       // caller sees, and a frozen one shows callers the same unknown summary.
@@ -323,8 +347,10 @@ export class WorkspaceIndex {
       // A function that starts or stops being followed: its callers must
       // report (or stop reporting) their calls of it.
       const targetsNow = new Set(this.targetNames());
-      for (const name of targetsBefore) if (!targetsNow.has(name)) relevant.push(name);
-      for (const name of targetsNow) if (!targetsBefore.includes(name)) relevant.push(name);
+      const targetChanges = new Set<string>();
+      for (const name of targetsBefore) if (!targetsNow.has(name)) targetChanges.add(name);
+      for (const name of targetsNow) if (!targetsBefore.includes(name)) targetChanges.add(name);
+      relevant.push(...targetChanges);
       for (const name of namesChanged) {
         if (!summarisedNow.has(name) && !summarisedBefore.has(name)) continue;
         if (this.frozen.has(name) || relevant.includes(name)) continue;
@@ -335,7 +361,8 @@ export class WorkspaceIndex {
       }
       if (process.env.GFP_LENS_DEBUG) process.stderr.write(`gfp-lens: index round ${round}: ${dirty.length} read, ${analysed} analysed in ${Date.now() - roundStart} ms, ${relevant.length} summaries changed: ${relevant.slice(0, 12).join(' ')}\n`);
       if (relevant.length === 0) break;
-      recheck = relevant;
+      const ifAtomic = (n: string) => blockingOnly.has(n) && !targetChanges.has(n);
+      recheck = { names: relevant.filter((n) => !ifAtomic(n)), ifAtomic: relevant.filter(ifAtomic) };
       // The callers of what changed: the files whose call filter may hold one
       // of the names; the analyser reads those and keeps the exact callers.
       dirty = this.callersOf(files, relevant);
@@ -440,6 +467,13 @@ export class WorkspaceIndex {
     return { targets: this.targetNames(), contexts: [...this.callerContexts()] };
   }
 
+  /** Names with a summary that changes more than whether the function may sleep. */
+  private effectNames(): Set<string> {
+    const names = new Set<string>();
+    for (const f of this.files.values()) for (const s of f.summaries) if (s.outcomes.length > 0 || s.nofail !== undefined) names.add(s.name);
+    return names;
+  }
+
   private summarisedNames(): Set<string> {
     const names = new Set<string>();
     for (const f of this.files.values()) for (const s of f.summaries) names.add(s.name);
@@ -463,6 +497,11 @@ function changedSummaries(before: readonly FunctionSummary[], after: readonly Fu
     if ((was.get(name) ?? []).join('\n') !== (now.get(name) ?? []).join('\n')) out.push(name);
   }
   return out;
+}
+
+/** The summaries as callers outside an atomic section see them: without whether they may sleep. */
+function withoutMayBlock(summaries: readonly FunctionSummary[]): FunctionSummary[] {
+  return summaries.map(({ mayBlock: _dropped, ...rest }) => rest).filter((x) => x.outcomes.length > 0 || x.nofail !== undefined);
 }
 
 /** A file's facts after a later round analysed only some of its functions: theirs replaced, the others' kept. */

@@ -11,7 +11,7 @@ import type { FunctionSummary } from '../analysis/summary';
 import type { CParser } from '../syntax/backend';
 import { encodeDefinitions, scanDefinitions, type Definition } from '../analysis/definitions';
 import { calledNames, encodeCalls } from '../analysis/call-names';
-import { sha1, type AnalyseFiles, type FileFacts } from '../analysis/workspace-index';
+import { sha1, type AnalyseFiles, type FileFacts, type Recheck } from '../analysis/workspace-index';
 
 export interface FileFinding {
   readonly line: number;
@@ -154,7 +154,7 @@ export function checkText(
   }
 }
 
-export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, options: CheckFileOptions, summaries?: SummaryContext, recheck?: ReadonlySet<string>): FileResult {
+export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, options: CheckFileOptions, summaries?: SummaryContext, recheck?: Recheck): FileResult {
   const source = readSource(file, options.maxBytes);
   if ('error' in source) return { findings: [], error: source.error, bytes: 0 };
   if ('skipped' in source) return { findings: [], skipped: source.skipped, bytes: source.bytes };
@@ -165,7 +165,12 @@ export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, o
   const calls = recheck || options.index ? calledNames(source.text) : undefined;
   // A later round re-checks only the files that call a function whose summary
   // changed, and in them only the functions that mention one.
-  const only = recheck ? [...calls!].filter((n) => recheck.has(n)) : undefined;
+  let only: string[] | undefined;
+  if (recheck) {
+    const names = new Set(recheck.names);
+    if (recheck.ifAtomic.length > 0 && ctx.atomic.test(source.text)) for (const n of recheck.ifAtomic) names.add(n);
+    only = [...calls!].filter((n) => names.has(n));
+  }
   if (only && only.length === 0) return { findings: [], unchanged: true, bytes: 0 };
   const result = checkText(ctx, parser, source.text, options, file, summaries, definitions, only);
   const facts: FileFacts | undefined = options.index
@@ -181,7 +186,7 @@ export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, o
 export function inProcessAnalyser(ctx: AnalysisContext, parser: CParser, maxBytes = 4 * 1024 * 1024): AnalyseFiles {
   return async (files, summaries, nameTable, recheck, callers) => {
     const context = summaryContext(ctx, summaries, nameTable, callers);
-    const wanted = recheck ? new Set(recheck) : undefined;
+    const wanted = recheck;
     return files.map((file) => {
       const r = checkFile(ctx, parser, file, { maxBytes, sites: false, index: true }, context, wanted);
       return r.unchanged ? undefined : r.facts;

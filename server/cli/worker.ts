@@ -11,7 +11,7 @@ import { createParser } from '../syntax/parser';
 import { checkFile, type CheckFileOptions } from './check-file';
 import { summaryContext, type NameDefinitions } from '../analysis/summary-index';
 import type { FunctionSummary } from '../analysis/summary';
-import type { CallerInput } from '../analysis/workspace-index';
+import type { CallerInput, Recheck } from '../analysis/workspace-index';
 
 export interface WorkerInit {
   readonly backend: BackendChoice;
@@ -21,7 +21,7 @@ export interface WorkerInit {
   /** Summaries of every file's effectful functions, from the rounds so far. */
   readonly summaries?: readonly FunctionSummary[];
   /** In a later round: only files matching this pattern (calls of changed functions) are analysed again. */
-  readonly recheck?: readonly string[];
+  readonly recheck?: Recheck;
   /** Where the names that have summaries are defined across the tree (the workspace index's name table). */
   readonly nameTable?: ReadonlyArray<[string, NameDefinitions]>;
   /** The functions whose callers the index follows, and the contexts found at their calls. */
@@ -41,12 +41,11 @@ async function main(): Promise<void> {
     return;
   }
   const summaries = summaryContext(ctx, init.summaries ?? [], init.nameTable, init.callers);
-  const recheck = init.recheck !== undefined ? new Set(init.recheck) : undefined;
   parentPort!.on('message', (req: WorkerRequest) => {
     let result;
     const started = Date.now();
     try {
-      result = checkFile(ctx, parser, req.file, init.options, summaries, recheck);
+      result = checkFile(ctx, parser, req.file, init.options, summaries, init.recheck);
       if (process.env.GFP_LENS_DEBUG && Date.now() - started > 500) process.stderr.write(`gfp-lens: slow file ${req.file}: ${Date.now() - started} ms\n`);
     } catch (e) {
       // The analysis must never throw on weird code; if it does, say where, and go on.

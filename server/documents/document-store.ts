@@ -168,7 +168,7 @@ export class DocumentStore {
     const tree = this.parse(e, config.parser, text);
     const root = tree.rootNode;
     const hasSyntaxErrors = root.hasError;
-    if (!config.context.interesting.test(text)) {
+    if (!config.context.lowering(text).test(text)) {
       return { ...base, result: { ir: { functions: [], threadFunctions: new Set() }, functions: [], sites: [], findings: [], analysed: 0 }, hasSyntaxErrors };
     }
     const result = await e.cache.analyze(config.context, config.contextKey, root, text, async () => {

@@ -7,6 +7,7 @@
 // Definitions inside preprocessor blocks are cached the same way; ERROR
 // regions and macro-defined functions are lowered every time.
 
+import type { TextFilter } from './ranges';
 import { shiftSpans } from './shift-spans';
 import type { FileIR, FunctionIR, Span } from './ir';
 import type { SyntaxNode } from './backend';
@@ -23,7 +24,7 @@ export class ExtractCache {
     this.entries.clear();
   }
 
-  extract(root: SyntaxNode, text: string, interesting: RegExp, lineOf: (offset: number) => number): FileIR {
+  extract(root: SyntaxNode, text: string, interesting: TextFilter, lineOf: (offset: number) => number): FileIR {
     // Preprocessor blocks are flattened: the Extractor lowers their children
     // exactly as top-level ones, so each definition inside is cached too.
     const kids: SyntaxNode[] = [];

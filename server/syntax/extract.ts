@@ -11,6 +11,7 @@
 //   macro call followed by a block at file scope.
 // - ERROR regions become `unknown` statements that keep their calls.
 
+import type { TextFilter } from './ranges';
 import type { SyntaxNode } from './backend';
 import type { Arg, CallOp, Condition, FileIR, FunctionIR, Op, Span, Stmt } from './ir';
 
@@ -33,7 +34,7 @@ export interface ExtractOptions {
    * and no scope facts). Lowering walks every node, which costs about as much
    * as parsing; most functions have nothing to say.
    */
-  readonly interesting?: RegExp;
+  readonly interesting?: TextFilter;
 }
 
 const spanOf = (n: SyntaxNode): Span => ({ start: n.startIndex, end: n.endIndex });

@@ -17,6 +17,22 @@
 
 import type { Point } from './backend';
 
+/**
+ * What decides that a piece of text is worth parsing and lowering: a RegExp,
+ * or a combination of several (see analysis/context.ts). `source` names it,
+ * for caches keyed by it.
+ */
+export interface TextFilter {
+  test(text: string): boolean;
+  readonly source: string;
+}
+
+/** Text that either filter accepts. */
+export function eitherFilter(a: TextFilter, b: TextFilter): TextFilter {
+  return { test: (t) => a.test(t) || b.test(t), source: `(?:${a.source})|(?:${b.source})` };
+}
+
+
 export interface TextRange {
   readonly startIndex: number;
   readonly endIndex: number;
@@ -28,7 +44,7 @@ export interface TextRange {
  * The ranges to parse, or undefined when parsing the whole file is as cheap
  * (the selected chunks are most of the file).
  */
-export function interestingRanges(text: string, interesting: RegExp, maxFraction = 0.7): TextRange[] | undefined {
+export function interestingRanges(text: string, interesting: TextFilter, maxFraction = 0.7): TextRange[] | undefined {
   const ranges: TextRange[] = [];
   let chunkStart = 0;
   let chunkRow = 0;

@@ -65,7 +65,7 @@ family('rwlock', 0,
   ['read_trylock', 'write_trylock']);
 family('bit_spinlock', 1, ['bit_spin_lock'], ['bit_spin_unlock', '__bit_spin_unlock'], ['bit_spin_trylock']);
 family('rcu', undefined, ['rcu_read_lock', 'rcu_read_lock_bh', 'rcu_read_lock_sched', 'rcu_read_lock_sched_notrace'], ['rcu_read_unlock', 'rcu_read_unlock_bh', 'rcu_read_unlock_sched', 'rcu_read_unlock_sched_notrace']);
-family('preempt', undefined, ['preempt_disable', 'preempt_disable_notrace', 'get_cpu'], ['preempt_enable', 'preempt_enable_no_resched', 'preempt_enable_notrace', 'put_cpu']);
+family('preempt', undefined, ['preempt_disable', 'preempt_disable_notrace', 'preempt_disable_nested', 'get_cpu'], ['preempt_enable', 'preempt_enable_no_resched', 'sched_preempt_enable_no_resched', 'preempt_enable_no_resched_notrace', 'preempt_enable_notrace', 'preempt_enable_nested', 'put_cpu']);
 family('irq', undefined, ['local_irq_disable', 'local_irq_save'], ['local_irq_enable', 'local_irq_restore']);
 family('bh', undefined, ['local_bh_disable'], ['local_bh_enable']);
 family('local_lock', 0, ['local_lock', 'local_lock_irq', 'local_lock_irqsave'], ['local_unlock', 'local_unlock_irq', 'local_unlock_irqrestore']);
