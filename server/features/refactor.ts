@@ -161,12 +161,20 @@ function dominators(nodes: readonly CfgNode[], entry: number): boolean[][] | und
   return dom;
 }
 
-function callNode(fa: FunctionAnalysis, call: CallOp): CfgNode | undefined {
+/** Dominators per CFG (CFGs are never changed once built): the anchor search runs once per GFP_NOFS site. */
+const dominatorMemo = new WeakMap<readonly CfgNode[], boolean[][] | undefined>();
+
+function dominatorsOf(nodes: readonly CfgNode[], entry: number): boolean[][] | undefined {
+  if (!dominatorMemo.has(nodes)) dominatorMemo.set(nodes, dominators(nodes, entry));
+  return dominatorMemo.get(nodes);
+}
+
+function callNode(fa: AnchorInput, call: CallOp): CfgNode | undefined {
   const rel = call.span.start - fa.base;
   return fa.flow.cfg.nodes.find((n) => n.action.kind === 'op' && n.action.op.kind === 'call' && n.action.op.span.start === rel);
 }
 
-const abs = (fa: FunctionAnalysis, s: Span): Span => ({ start: s.start + fa.base, end: s.end + fa.base });
+const abs = (fa: AnchorInput, s: Span): Span => ({ start: s.start + fa.base, end: s.end + fa.base });
 
 function freshName(fa: FunctionAnalysis, text: string, wanted: readonly string[]): string {
   const body = text.slice(fa.fn.span.start, fa.fn.span.end);
@@ -205,13 +213,40 @@ export interface RefactorResult {
 /** A written GFP_NOFS that a scope could replace: not a policy input of the callee (jbd2__journal_start()). */
 export const writesNofs = (s: SiteResult): boolean => s.input.gfp !== undefined && s.input.allocator.gfpPolicy === undefined && /\bGFP_NOFS\b/.test(s.input.gfp.text);
 
-/** "Replace GFP_NOFS with scope at transaction start" for `site`, or undefined when it does not apply. */
-export function nofsScopeRefactor(ctx: AnalysisContext, fa: FunctionAnalysis, site: SiteResult, text: string): RefactorResult | undefined {
+/** What the anchor search needs of a function's analysis (the CLI's per-file results have base 0). */
+export type AnchorInput = Pick<FunctionAnalysis, 'flow' | 'base'>;
+
+/** Where the refactor would open the scope for a GFP_NOFS site: plain data, in document offsets. */
+export interface NofsAnchor {
+  /** A transaction start from the model's table, else a sleeping lock's acquisition. */
+  readonly kind: 'transaction' | 'lock';
+  readonly callee: string;
+  readonly span: Span;
+  /** The transaction's filesystem (kind `transaction`). */
+  readonly fs?: string;
+  /** Whether the transaction start already enters a NOFS scope (then the refactor is the plain replacement). */
+  readonly entersNofs?: boolean;
+  /** The lock argument as written (kind `lock`). */
+  readonly lock?: string;
+}
+
+interface AnchorSearch {
+  readonly siteNode: CfgNode;
+  readonly anchorNode: CfgNode;
+  readonly anchor: CallOp;
+  readonly isTransaction: boolean;
+}
+
+/**
+ * The refactor's anchor for `site`: the closest dominating transaction start
+ * from the table, else the closest dominating sleeping-lock acquisition.
+ */
+function findAnchor(ctx: AnalysisContext, fa: AnchorInput, site: SiteResult): AnchorSearch | undefined {
   if (!writesNofs(site) || fa.flow.overflow) return undefined;
   const { cfg } = fa.flow;
   const siteNode = callNode(fa, site.call);
   if (!siteNode) return undefined;
-  const dom = dominators(cfg.nodes, cfg.entry);
+  const dom = dominatorsOf(cfg.nodes, cfg.entry);
   if (!dom) return undefined;
   const dominating = cfg.nodes.filter((n) => n.id !== siteNode.id && dom[siteNode.id][n.id] && n.action.kind === 'op' && n.action.op.kind === 'call');
   // The closest dominator has the most dominators of its own.
@@ -224,7 +259,36 @@ export function nofsScopeRefactor(ctx: AnalysisContext, fa: FunctionAnalysis, si
   }));
   const anchorNode = txAnchor ?? lockAnchor;
   if (!anchorNode) return undefined;
-  const anchor = call(anchorNode);
+  return { siteNode, anchorNode, anchor: call(anchorNode), isTransaction: txAnchor !== undefined };
+}
+
+/**
+ * The anchor the headline refactor would use for a GFP_NOFS site, or
+ * undefined when there is none (or the site does not write GFP_NOFS). The
+ * report's `convertible` category is exactly this.
+ */
+export function nofsScopeAnchor(ctx: AnalysisContext, fa: AnchorInput, site: SiteResult): NofsAnchor | undefined {
+  const found = findAnchor(ctx, fa, site);
+  if (!found) return undefined;
+  const { anchor } = found;
+  const span = abs(fa, anchor.span);
+  if (found.isTransaction) {
+    const tx = ctx.transactions.lookup(anchor.callee)!;
+    return { kind: 'transaction', callee: anchor.callee, span, fs: tx.def.fs, entersNofs: tx.def.scope === 'nofs' };
+  }
+  const lock = lockOp(anchor.callee)!;
+  const lockText = lock.lockArg !== undefined ? anchor.args[lock.lockArg]?.text.replace(/\s+/g, '') : undefined;
+  return { kind: 'lock', callee: anchor.callee, span, ...(lockText !== undefined ? { lock: lockText } : {}) };
+}
+
+/** "Replace GFP_NOFS with scope at transaction start" for `site`, or undefined when it does not apply. */
+export function nofsScopeRefactor(ctx: AnalysisContext, fa: FunctionAnalysis, site: SiteResult, text: string): RefactorResult | undefined {
+  const found = findAnchor(ctx, fa, site);
+  if (!found) return undefined;
+  const { cfg } = fa.flow;
+  const { siteNode, anchorNode, anchor } = found;
+  const txAnchor = found.isTransaction ? anchorNode : undefined;
+  const lockAnchor = found.isTransaction ? undefined : anchorNode;
   const anchorAbs = abs(fa, anchor.span);
   const tx = txAnchor ? ctx.transactions.lookup(anchor.callee)! : undefined;
 
