@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CATEGORIES, subsystemOf, type ReportDocument } from '../shared/report';
 import { renderHtml } from '../shared/report-html';
+import { openTarget } from '../client/report-message';
 
 const repo = path.join(__dirname, '..', '..');
 const cli = path.join(repo, 'out', 'server', 'cli', 'main.js');
@@ -260,4 +261,36 @@ test('the analysis options of check apply: --jobs, --shard, --kernel-version', (
   const shards = [1, 2].map((i) => report(['--shard', `${i}/2`]));
   assert.equal(shards[0].totals.sites + shards[1].totals.sites, 12);
   assert.equal(report(['--kernel-version', '6.8']).kernel.version, '6.8');
+});
+
+test('what the VS Code command runs: JSON on stdout, progress on stderr with GFP_LENS_PROGRESS=1', () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 25; i++) files[`fs/demo/f${i}.c`] = `void *f${i}(void)\n{\n\treturn kmalloc(8, GFP_NOFS);\n}\n`;
+  const dir = scratch(files);
+  const r = spawnSync(process.execPath, [cli, 'report', '--format', 'json', '--jobs', '1', '.'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', GFP_LENS_PROGRESS: '1' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /\rgfp-lens: round 1: 25\/25 files/);
+  const doc = JSON.parse(r.stdout) as ReportDocument;
+  assert.equal(doc.totals.counts.unexplained, 25);
+  assert.deepEqual(doc.groups.map((g) => g.name), ['fs/demo']);
+});
+
+test('a click in the webview opens only a file the report lists, at its line', () => {
+  const known = new Set(['fs/demo/a.c']);
+  assert.deepEqual(openTarget({ command: 'open', file: 'fs/demo/a.c', line: 12, column: 5 }, known, '/k'), { file: path.resolve('/k', 'fs/demo/a.c'), line: 11, character: 4 });
+  assert.deepEqual(openTarget({ command: 'open', file: 'fs/demo/a.c', line: 3 }, known, '/k'), { file: path.resolve('/k', 'fs/demo/a.c'), line: 2, character: 0 });
+  for (const bad of [
+    { command: 'open', file: '../../etc/passwd', line: 1 },
+    { command: 'open', file: 'fs/demo/a.c', line: 0 },
+    { command: 'open', file: 'fs/demo/a.c', line: '7' },
+    { command: 'run', file: 'fs/demo/a.c', line: 1 },
+    'open',
+    null,
+  ]) {
+    assert.equal(openTarget(bad, known, '/k'), undefined, JSON.stringify(bad));
+  }
 });
