@@ -193,12 +193,12 @@ export function buildReport(files: readonly ReportFileInput[], meta: ReportMeta)
       if (s.written === 'GFP_NOIO') g.noio++;
       else g.nofs++;
       g.counts[s.category]++;
-      sites.push({ file: f.display, subsystem, group, ...s });
+      sites.push({ file: f.display, ...s, subsystem, group });
     }
     for (const s of f.census.scopes) {
       const group = keyOf(f, subsystem, s.function);
       groupOf(group).saves++;
-      scopes.push({ file: f.display, group, ...s });
+      scopes.push({ file: f.display, ...s, group });
     }
     for (const e of f.census.entered) entered.set(e.callee, (entered.get(e.callee) ?? 0) + e.covers);
   }

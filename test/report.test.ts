@@ -248,6 +248,9 @@ test('usage errors exit 2 with a message; a missing path is an I/O error (exit 2
     assert.match(r.stderr, message);
     assert.match(r.stderr, /gfp-lens report \[options\] PATH\.\.\./);
   }
+  const unwritable = run(['report', '-o', path.join(os.tmpdir(), 'no-such-dir-gfp-lens', 'r.md'), path.join(TREE, 'mm')]);
+  assert.equal(unwritable.status, 2);
+  assert.match(unwritable.stderr, /gfp-lens: error: cannot write .*r\.md: ENOENT/);
   const r = run(['report', 'no-such-dir', path.join(TREE, 'mm')]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /gfp-lens: error: no-such-dir: no such file or directory/);

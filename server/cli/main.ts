@@ -292,8 +292,14 @@ async function runReport(args: readonly string[]): Promise<number> {
   const out = last(p, 'out');
   const doc = reportDocument(checked, info, p.positional, by);
   const text = renderReport(doc, format, out);
-  if (out) fs.writeFileSync(out, text);
-  else process.stdout.write(text);
+  if (out) {
+    try {
+      fs.writeFileSync(out, text);
+    } catch (e) {
+      process.stderr.write(`gfp-lens: error: cannot write ${out}: ${(e as Error).message}\n`);
+      return 2;
+    }
+  } else process.stdout.write(text);
   const t = doc.totals;
   process.stderr.write(
     `gfp-lens: ${checked.length} file${checked.length === 1 ? '' : 's'} analysed${skipped > 0 ? `, ${skipped} skipped` : ''}: ${t.sites} GFP_NOFS/GFP_NOIO site${t.sites === 1 ? '' : 's'} ` +
