@@ -126,7 +126,7 @@ export interface ReportDocument {
   readonly scopes: readonly ReportScope[];
   /** Callees that enter a scope, by the allocation sites they cover. */
   readonly enteredBy: ReadonlyArray<{ readonly callee: string; readonly covers: number }>;
-  /** Every finding of the run (as `check` reports them), counted per code. */
+  /** Every finding of the run (as `check` reports them), counted per code and severity. */
   readonly findings: ReadonlyArray<{ readonly code: string; readonly severity: string; readonly count: number }>;
 }
 
@@ -180,9 +180,11 @@ export function buildReport(files: readonly ReportFileInput[], meta: ReportMeta)
   const findings = new Map<string, { code: string; severity: string; count: number }>();
   for (const f of files) {
     for (const d of f.findings) {
-      const e = findings.get(d.code) ?? { code: d.code, severity: d.severity, count: 0 };
+      // One row per code and severity: some codes have two (gfp/vmalloc-nonblocking: error or information).
+      const key = `${d.code} ${d.severity}`;
+      const e = findings.get(key) ?? { code: d.code, severity: d.severity, count: 0 };
       e.count++;
-      findings.set(d.code, e);
+      findings.set(key, e);
     }
     if (!f.census) continue;
     const subsystem = subsystemOf(f.rel);

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CATEGORIES, subsystemOf, type ReportDocument } from '../shared/report';
+import { buildReport, CATEGORIES, subsystemOf, type ReportDocument } from '../shared/report';
 import { renderHtml } from '../shared/report-html';
 import { openTarget } from '../client/report-message';
 
@@ -296,4 +296,22 @@ test('a click in the webview opens only a file the report lists, at its line', (
   ]) {
     assert.equal(openTarget(bad, known, '/k'), undefined, JSON.stringify(bad));
   }
+});
+
+test('findings are counted per code and severity, as check reports them', () => {
+  const doc = buildReport(
+    [
+      { display: 'a.c', rel: 'mm/a.c', findings: [{ code: 'gfp/vmalloc-nonblocking', severity: 'error' }, { code: 'gfp/vmalloc-nonblocking', severity: 'information' }, { code: 'gfp/vmalloc-nonblocking', severity: 'information' }] },
+      { display: 'b.c', rel: 'mm/b.c', findings: [{ code: 'gfp/redundant-nofs', severity: 'hint' }] },
+    ],
+    { toolVersion: 't', kernelVersion: '6.12', kernelSource: 's', base: '/', by: 'subsystem' },
+  );
+  assert.deepEqual(doc.findings, [
+    { code: 'gfp/vmalloc-nonblocking', severity: 'information', count: 2 },
+    { code: 'gfp/redundant-nofs', severity: 'hint', count: 1 },
+    { code: 'gfp/vmalloc-nonblocking', severity: 'error', count: 1 },
+  ]);
+  assert.equal(doc.totals.findings, 4);
+  assert.equal(doc.files, 2);
+  assert.deepEqual(doc.groups, []);
 });
