@@ -158,6 +158,7 @@ export function renderHtml(doc: ReportDocument, options: HtmlOptions = {}): stri
 <main>
 <header>
 <h1>GFP_NOFS / GFP_NOIO census</h1>
+<p class="lede">Where each explicit <code>GFP_NOFS</code> and <code>GFP_NOIO</code> stands on the way to <code>memalloc_nofs_save()</code> scopes: already redundant, convertible at a transaction start or lock, or unexplained.</p>
 <p class="meta">Kernel ${esc(doc.kernel.version)} · ${num(doc.files)} files analysed · grouped by ${esc(by)} · gfp-lens ${esc(doc.tool.version)}</p>
 <p class="meta small">${esc(doc.kernel.source)}</p>
 </header>
@@ -214,6 +215,7 @@ h2{font-size:18px;font-weight:600;margin:0 0 12px;padding-bottom:6px;border-bott
 h3{font-size:15px;font-weight:600;margin:20px 0 8px}
 section,footer{margin-top:32px}
 .meta{margin:0;color:var(--muted)}
+.lede{margin:2px 0 8px;font-size:15px;max-width:900px}
 .small{font-size:12px}
 .muted{color:var(--muted)}
 code,.mono{font-family:var(--mono);font-size:12.5px}
