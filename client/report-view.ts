@@ -88,18 +88,23 @@ function runReport(
     });
     const chunks: Buffer[] = [];
     let stderr = '';
+    // Progress lines: "gfp-lens: indexing ROOT (round N): done/total files", then "gfp-lens: checking: done/total files".
+    let phase = '';
     let last = 0;
     child.stdout.on('data', (b: Buffer) => chunks.push(b));
     child.stderr.on('data', (b: Buffer) => {
       const text = b.toString('utf8');
       stderr += text;
-      const all = [...text.matchAll(/(\d+)\/(\d+) files/g)];
+      const all = [...text.matchAll(/gfp-lens: ([^\r\n]*?): (\d+)\/(\d+) files/g)];
       const m = all[all.length - 1];
-      if (m) {
-        const pct = (100 * Number(m[1])) / Math.max(1, Number(m[2]));
-        progress.report({ message: `${m[1]}/${m[2]} files`, increment: Math.max(0, pct - last) });
-        last = Math.max(last, pct);
-      }
+      if (!m) return;
+      const label = m[1].replace(folder.uri.fsPath, folder.name);
+      // The bar follows the first phase; later phases (the check after the index rounds) only change the message.
+      if (phase === '') phase = m[1];
+      const pct = (100 * Number(m[2])) / Math.max(1, Number(m[3]));
+      const increment = m[1] === phase ? Math.max(0, pct - last) : 0;
+      if (m[1] === phase) last = Math.max(last, pct);
+      progress.report({ message: `${label}: ${m[2]}/${m[3]} files`, increment });
     });
     const cancel = token.onCancellationRequested(() => child.kill());
     child.on('error', (e) => {

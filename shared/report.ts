@@ -59,6 +59,12 @@ export interface CensusSite {
   readonly why: string;
   /** For `convertible`: where the refactor would open the scope. */
   readonly anchor?: { readonly kind: 'transaction' | 'lock'; readonly callee: string; readonly line: number };
+  /**
+   * With the workspace index (inside a kernel tree): the call sites of the
+   * site's function across the tree, by whether each is inside a scope that
+   * excludes what the mask excludes (on every path, on some, on none, unknown).
+   */
+  readonly callers?: { readonly count: number; readonly inScope: number; readonly varies: number; readonly outside: number; readonly unknown: number };
 }
 
 /** One memalloc_*_save() call and the allocation sites whose scope it opened. */

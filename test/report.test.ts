@@ -276,7 +276,7 @@ test('what the VS Code command runs: JSON on stdout, progress on stderr with GFP
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', GFP_LENS_PROGRESS: '1' },
   });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /\rgfp-lens: round 1: 25\/25 files/);
+  assert.match(r.stderr, /gfp-lens: checking: 25\/25 files/);
   const doc = JSON.parse(r.stdout) as ReportDocument;
   assert.equal(doc.totals.counts.unexplained, 25);
   assert.deepEqual(doc.groups.map((g) => g.name), ['fs/demo']);
@@ -314,4 +314,24 @@ test('findings are counted per code and severity, as check reports them', () => 
   assert.equal(doc.totals.findings, 4);
   assert.equal(doc.files, 2);
   assert.deepEqual(doc.groups, []);
+});
+
+test('inside a kernel tree the workspace index adds caller contexts: scope or atomic section held by the callers', () => {
+  const dir = scratch({
+    'Makefile': 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\n',
+    'include/linux/types.h': '/* empty */\n',
+    'fs/demo/helper.c': 'void *demo_helper(size_t n)\n{\n\treturn kmalloc(n, GFP_NOFS);\n}\n',
+    'fs/demo/caller.c': 'void demo_caller(struct demo *d)\n{\n\tunsigned int flags = memalloc_nofs_save();\n\n\td->p = demo_helper(16);\n\tmemalloc_nofs_restore(flags);\n}\n',
+    'drivers/x/spin.c': 'static void *x_alloc(void)\n{\n\treturn kmalloc(8, GFP_NOIO);\n}\n\nvoid x_locked(struct x *x)\n{\n\tspin_lock(&x->lock);\n\tx->p = x_alloc();\n\tspin_unlock(&x->lock);\n}\n',
+  });
+  const doc = report([], dir, ['.']);
+  const at = (file: string) => doc.sites.find((s) => s.file === file)!;
+  assert.equal(at('fs/demo/helper.c').category, 'other');
+  assert.equal(at('fs/demo/helper.c').why, 'no scope of its own; the one call site of its function is inside one');
+  assert.deepEqual(at('fs/demo/helper.c').callers, { count: 1, inScope: 1, varies: 0, outside: 0, unknown: 0 });
+  assert.equal(at('drivers/x/spin.c').category, 'under-atomic');
+  assert.match(at('drivers/x/spin.c').why, /held by every caller/);
+  // --no-index: each file alone, as check --no-index.
+  const alone = report(['--no-index'], dir, ['.']);
+  assert.deepEqual(alone.sites.map((s) => [s.file, s.category]).sort(), [['drivers/x/spin.c', 'unexplained'], ['fs/demo/helper.c', 'unexplained']]);
 });

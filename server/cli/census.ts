@@ -27,11 +27,13 @@ type Position = (offset: number) => { line: number; character: number };
 /**
  * The written GFP_NOFS or GFP_NOIO of a site, when it takes effect: the same
  * test as shared/evaluate.ts applies before gfp/redundant-nofs and
- * gfp/nofs-outside-scope (`GFP_KERNEL | GFP_NOFS` is GFP_KERNEL, not NOFS).
+ * gfp/nofs-outside-scope (`GFP_KERNEL | GFP_NOFS` is GFP_KERNEL, not NOFS; a
+ * mask that is a policy input of the callee, as jbd2__journal_start()'s, is
+ * not an allocation's protection).
  */
 export function writtenNofs(site: SiteResult): 'GFP_NOFS' | 'GFP_NOIO' | undefined {
   const text = site.input.gfp?.text;
-  if (text === undefined) return undefined;
+  if (text === undefined || site.input.allocator.gfpPolicy !== undefined) return undefined;
   const requested = site.evaluation.requested;
   if (/\bGFP_NOIO\b/.test(text) && hasAll(requested, B.IO) === 'no' && hasAll(requested, B.FS) === 'no') return 'GFP_NOIO';
   if (/\bGFP_NOFS\b/.test(text) && hasAll(requested, B.FS) === 'no') return 'GFP_NOFS';
@@ -54,31 +56,43 @@ function categorise(ctx: AnalysisContext, fa: { flow: FileAnalysis['functions'][
   const e = site.evaluation;
   const states = site.input.states;
   const has = (code: string) => e.findings.some((f) => f.code === code);
+  // The call sites of the function (workspace index), by whether they are inside a scope for this mask.
+  const cc = site.input.callers;
+  const calls = cc ? (written === 'GFP_NOIO' ? cc.io : cc.fs) : undefined;
+  const callers = cc && calls ? { callers: { count: cc.count, inScope: calls.yes, varies: calls.varies, outside: calls.no, unknown: calls.unknown } } : {};
   if (e.atomic === 'yes' || e.atomic === 'varies') {
     const held = states.flatMap((s) => s.held).filter((h) => h.atomic).at(-1);
     const what = held ? (held.viaCallee ? `${held.lock}, taken by ${held.name}()` : `${held.name}(${held.lock})`) : 'an atomic section';
-    return { category: 'under-atomic', why: `${what} held${e.atomic === 'varies' ? ' on some paths' : ''}` };
+    return { category: 'under-atomic', why: `${what} held${e.atomic === 'varies' ? ' on some paths' : ''}`, ...callers };
   }
-  if (has('gfp/redundant-nofs')) return { category: 'redundant', why: `every path is inside the ${originText(states, pos, written)}` };
+  // Held by the callers (the workspace index's caller contexts).
+  if (e.callers && (e.callers.atomic === 'yes' || e.callers.atomic === 'varies')) {
+    return { category: 'under-atomic', why: `an atomic section is held by ${e.callers.atomic === 'yes' ? 'every caller' : 'some callers'} (${e.callers.count} call site${e.callers.count === 1 ? '' : 's'})`, ...callers };
+  }
+  if (has('gfp/redundant-nofs')) return { category: 'redundant', why: `every path is inside the ${originText(states, pos, written)}`, ...callers };
   const anchor = nofsScopeAnchor(ctx, fa, site);
   if (anchor) {
     const line = pos(anchor.span.start).line + 1;
     const what = anchor.kind === 'transaction'
       ? `${anchor.fs} transaction start ${anchor.callee}() at line ${line}${anchor.entersNofs ? ' (enters NOFS itself)' : ''}`
       : `${anchor.callee}(${anchor.lock ?? ''}) at line ${line}`;
-    return { category: 'convertible', why: `anchor: ${what}`, anchor: { kind: anchor.kind, callee: anchor.callee, line } };
+    return { category: 'convertible', why: `anchor: ${what}`, anchor: { kind: anchor.kind, callee: anchor.callee, line }, ...callers };
   }
   if (has('gfp/nofs-outside-scope')) {
-    return { category: 'unexplained', why: written === 'GFP_NOIO' ? 'no scope on any path (the refactor converts GFP_NOFS only)' : 'no scope on any path; no transaction start or sleeping lock dominates it' };
+    return { category: 'unexplained', why: written === 'GFP_NOIO' ? 'no scope on any path (the refactor converts GFP_NOFS only)' : 'no scope on any path; no transaction start or sleeping lock dominates it', ...callers };
   }
   let why: string;
   const contextKnown = !site.input.contextUnknown && states.length > 0 && states.every((s) => !s.unknown);
   const conditional = states.flatMap((s) => s.origins).find((o) => o.conditional);
-  if (!contextKnown) why = 'context unknown: a path goes through code the analysis could not follow';
+  const sites = (n: number) => `${n} call site${n === 1 ? '' : 's'}`;
+  if (cc && calls && e.outsideLocalScope && cc.count > 0 && calls.yes === cc.count) why = `no scope of its own; ${cc.count === 1 ? 'the one call site of its function is' : `all ${sites(cc.count)} of its function are`} inside one`;
+  else if (cc && calls && e.outsideLocalScope && calls.yes + calls.varies > 0) why = `no scope of its own; ${calls.yes + calls.varies} of ${sites(cc.count)} of its function are inside one on some path`;
+  else if (cc && calls && e.outsideLocalScope && calls.unknown > 0) why = `no scope of its own; the context of ${calls.unknown} of ${sites(cc.count)} of its function is unknown`;
+  else if (!contextKnown) why = 'context unknown: a path goes through code the analysis could not follow';
   else if (conditional) why = `${flagWord(conditional.flag)} entered by ${conditional.name}() on some paths only`;
   else if (has('gfp/partial-scope') || states.some((s) => s.pf.length > 0)) why = 'a scope covers it on some paths only';
   else why = 'no scope that excludes what the mask excludes';
-  return { category: 'other', why };
+  return { category: 'other', why, ...callers };
 }
 
 /** The census of one analysed file. `pos` maps offsets to 0-based positions. */

@@ -46,7 +46,7 @@ check options:
   -o, --out FILE             write the report to FILE instead of standard output
 
 report options (and the analysis options of check: --kernel-version, --jobs, --shard, --backend,
---max-size, --file-timeout, --whole-file, --interprocedural):
+--max-size, --file-timeout, --whole-file, --interprocedural, --root, --no-index):
   --format md|html|json      output format (default md; html is one self-contained page with charts)
   --by subsystem|file|function  how sites are grouped (default subsystem: fs/xfs, drivers/md, mm, ...)
   -o, --out FILE             write the report to FILE instead of standard output
