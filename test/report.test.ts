@@ -20,8 +20,11 @@ const repo = path.join(__dirname, '..', '..');
 const cli = path.join(repo, 'out', 'server', 'cli', 'main.js');
 const TREE = path.join('test', 'fixtures-report', 'tree');
 
+// The workspace index of the scratch kernel trees is cached here, not in the user's cache.
+const CACHE = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-report-cache-'));
+
 function run(args: string[], cwd = repo): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, GFP_LENS_CACHE: CACHE } });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -273,7 +276,7 @@ test('what the VS Code command runs: JSON on stdout, progress on stderr with GFP
   const r = spawnSync(process.execPath, [cli, 'report', '--format', 'json', '--jobs', '1', '.'], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', GFP_LENS_PROGRESS: '1' },
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', GFP_LENS_PROGRESS: '1', GFP_LENS_CACHE: CACHE },
   });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /gfp-lens: checking: 25\/25 files/);
