@@ -5,7 +5,10 @@
 // (shared/report.ts), so it travels back from the worker as is.
 //
 // Categories, in precedence order (the first that applies):
-//   under-atomic  the site's atomic verdict is yes or varies;
+//   under-atomic  the site's atomic verdict is yes or varies (in its function:
+//                 the callers' verdict of the workspace index is not used, as
+//                 check reports no finding for it; it misses a callee that
+//                 releases its caller's lock before allocating);
 //   redundant     the analysis reports gfp/redundant-nofs there;
 //   convertible   the headline refactor finds an anchor (nofsScopeAnchor():
 //                 a dominating transaction start, else a sleeping lock);
@@ -65,10 +68,6 @@ function categorise(ctx: AnalysisContext, fa: { flow: FileAnalysis['functions'][
     const what = held ? (held.viaCallee ? `${held.lock}, taken by ${held.name}()` : `${held.name}(${held.lock})`) : 'an atomic section';
     return { category: 'under-atomic', why: `${what} held${e.atomic === 'varies' ? ' on some paths' : ''}`, ...callers };
   }
-  // Held by the callers (the workspace index's caller contexts).
-  if (e.callers && (e.callers.atomic === 'yes' || e.callers.atomic === 'varies')) {
-    return { category: 'under-atomic', why: `an atomic section is held by ${e.callers.atomic === 'yes' ? 'every caller' : 'some callers'} (${e.callers.count} call site${e.callers.count === 1 ? '' : 's'})`, ...callers };
-  }
   if (has('gfp/redundant-nofs')) return { category: 'redundant', why: `every path is inside the ${originText(states, pos, written)}`, ...callers };
   const anchor = nofsScopeAnchor(ctx, fa, site);
   if (anchor) {
@@ -84,11 +83,14 @@ function categorise(ctx: AnalysisContext, fa: { flow: FileAnalysis['functions'][
   let why: string;
   const contextKnown = !site.input.contextUnknown && states.length > 0 && states.every((s) => !s.unknown);
   const conditional = states.flatMap((s) => s.origins).find((o) => o.conditional);
-  const sites = (n: number) => `${n} call site${n === 1 ? '' : 's'}`;
-  if (cc && calls && e.outsideLocalScope && cc.count > 0 && calls.yes === cc.count) why = `no scope of its own; ${cc.count === 1 ? 'the one call site of its function is' : `all ${sites(cc.count)} of its function are`} inside one`;
-  else if (cc && calls && e.outsideLocalScope && calls.yes + calls.varies > 0) why = `no scope of its own; ${calls.yes + calls.varies} of ${sites(cc.count)} of its function are inside one on some path`;
-  else if (cc && calls && e.outsideLocalScope && calls.unknown > 0) why = `no scope of its own; the context of ${calls.unknown} of ${sites(cc.count)} of its function is unknown`;
-  else if (!contextKnown) why = 'context unknown: a path goes through code the analysis could not follow';
+  if (cc && calls && e.outsideLocalScope && cc.count > 0 && calls.yes + calls.varies + calls.unknown > 0) {
+    const parts = [[calls.yes, 'inside one'], [calls.varies, 'inside one on some paths'], [calls.unknown, 'of unknown context']]
+      .filter(([n]) => (n as number) > 0)
+      .map(([n, what]) => `${n} ${what}`);
+    why = calls.yes === cc.count
+      ? `no scope of its own; ${cc.count === 1 ? 'the one call site of its function is' : `all ${cc.count} call sites of its function are`} inside one`
+      : `no scope of its own; of the ${cc.count} call site${cc.count === 1 ? '' : 's'} of its function, ${parts.join(', ')}`;
+  } else if (!contextKnown) why = 'context unknown: a path goes through code the analysis could not follow';
   else if (conditional) why = `${flagWord(conditional.flag)} entered by ${conditional.name}() on some paths only`;
   else if (has('gfp/partial-scope') || states.some((s) => s.pf.length > 0)) why = 'a scope covers it on some paths only';
   else why = 'no scope that excludes what the mask excludes';
