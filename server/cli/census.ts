@@ -17,7 +17,7 @@
 //   other         the rest (a scope on some paths only, a conditional callee
 //                 scope, a context the analysis could not follow).
 
-import type { PathState } from '../../shared/evaluate';
+import type { PathState, ScopeOrigin } from '../../shared/evaluate';
 import { B } from '../../shared/model/gfp-flags';
 import { hasAll } from '../../shared/model/known-bits';
 import type { CensusScope, CensusSite, FileCensus } from '../../shared/report';
@@ -45,14 +45,28 @@ export function writtenNofs(site: SiteResult): 'GFP_NOFS' | 'GFP_NOIO' | undefin
 
 const flagWord = (flag: string): string => flag.replace('PF_MEMALLOC_', '').replace('PF_MEMALLOC', 'NORECLAIM');
 
+/** Where a scope came from, in a few words (as shared/evaluate.ts's messages say it). */
+function originPhrase(o: ScopeOrigin, pos: Position): string {
+  const line = pos(o.span.start).line + 1;
+  const kind = flagWord(o.flag);
+  switch (o.kind) {
+    case 'save':
+      return `${kind} scope of ${o.name}() at line ${line}`;
+    case 'callee':
+      return `${kind} scope entered by ${o.name}() at line ${line}`;
+    case 'assert':
+      return `${kind} scope that ${o.name}() asserts at line ${line}`;
+    case 'param':
+      return `${kind} scope of the transaction passed in as \`${o.name}\`, if it is running`;
+    default:
+      return `${o.flag} set in current->flags at line ${line}`;
+  }
+}
+
 function originText(states: readonly PathState[], pos: Position, written: 'GFP_NOFS' | 'GFP_NOIO'): string {
   const wanted = written === 'GFP_NOIO' ? ['PF_MEMALLOC_NOIO'] : ['PF_MEMALLOC_NOFS', 'PF_MEMALLOC_NOIO'];
   const o = states.flatMap((s) => s.origins).find((x) => wanted.includes(x.flag)) ?? states.flatMap((s) => s.origins)[0];
-  if (!o) return 'inside a scope';
-  const line = pos(o.span.start).line + 1;
-  if (o.kind === 'callee') return `${flagWord(o.flag)} scope entered by ${o.name}() at line ${line}`;
-  if (o.kind === 'save') return `${flagWord(o.flag)} scope of ${o.name}() at line ${line}`;
-  return `${o.flag} set in current->flags at line ${line}`;
+  return o ? `the ${originPhrase(o, pos)}` : 'a scope';
 }
 
 function categorise(ctx: AnalysisContext, fa: { flow: FileAnalysis['functions'][number]['flow']; base: number }, site: SiteResult, written: 'GFP_NOFS' | 'GFP_NOIO', pos: Position): Pick<CensusSite, 'category' | 'why' | 'anchor'> {
@@ -68,7 +82,7 @@ function categorise(ctx: AnalysisContext, fa: { flow: FileAnalysis['functions'][
     const what = held ? (held.viaCallee ? `${held.lock}, taken by ${held.name}()` : `${held.name}(${held.lock})`) : 'an atomic section';
     return { category: 'under-atomic', why: `${what} held${e.atomic === 'varies' ? ' on some paths' : ''}`, ...callers };
   }
-  if (has('gfp/redundant-nofs')) return { category: 'redundant', why: `every path is inside the ${originText(states, pos, written)}`, ...callers };
+  if (has('gfp/redundant-nofs')) return { category: 'redundant', why: `every path is inside ${originText(states, pos, written)}`, ...callers };
   const anchor = nofsScopeAnchor(ctx, fa, site);
   if (anchor) {
     const line = pos(anchor.span.start).line + 1;
@@ -91,7 +105,7 @@ function categorise(ctx: AnalysisContext, fa: { flow: FileAnalysis['functions'][
       ? `no scope of its own; ${cc.count === 1 ? 'the one call site of its function is' : `all ${cc.count} call sites of its function are`} inside one`
       : `no scope of its own; of the ${cc.count} call site${cc.count === 1 ? '' : 's'} of its function, ${parts.join(', ')}`;
   } else if (!contextKnown) why = 'context unknown: a path goes through code the analysis could not follow';
-  else if (conditional) why = `${flagWord(conditional.flag)} entered by ${conditional.name}() on some paths only`;
+  else if (conditional) why = conditional.kind === 'param' ? `the ${originPhrase(conditional, pos)}` : `the ${originPhrase(conditional, pos)}, on some paths only`;
   else if (has('gfp/partial-scope') || states.some((s) => s.pf.length > 0)) why = 'a scope covers it on some paths only';
   else why = 'no scope that excludes what the mask excludes';
   return { category: 'other', why, ...callers };
