@@ -1,8 +1,8 @@
 // The VS Code extension: starts the language server (out/server/main.js, from
 // the extension's own files) with vscode-languageclient over node IPC, and
 // hosts the editor UI: a status bar item (kernel version, mask source, parser
-// backend of the active C file), the restart and explain commands, and an
-// output channel whose trace level is `gfp-lens.trace.server`.
+// backend of the active C file), the restart, explain and report commands
+// (report-view.ts), and an output channel whose trace level is `gfp-lens.trace.server`.
 //
 // Hovers, diagnostics, inlay hints and quick fixes all come from the server;
 // the client adds no provider of its own and no middleware, so it never
@@ -34,6 +34,7 @@ import { ExplainError, explain } from '../shared/explain';
 import { builtinModel } from '../shared/model/gfp-model';
 import { checkSupported, formatVersion, knownVersions, NEWEST_VERIFIED_VERSION, parseVersion } from '../shared/model/version';
 import { explanationMarkdown } from './explain-view';
+import { REPORT_COMMAND, showReport } from './report-view';
 import { clientDocumentSelector, CRASH_LIMIT, CRASH_WINDOW_MS, SERVER_MODULE, STATUS_NOTIFICATION, statusText, type ServerStatus } from './options';
 
 const CLIENT_ID = 'gfp-lens';
@@ -170,6 +171,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<GfpLen
     }),
     vscode.commands.registerCommand('gfp-lens.explainMask', (mask?: string) => explainMask(mask, statuses)),
     vscode.commands.registerCommand('gfp-lens.statusMenu', () => statusMenu(statuses)),
+    vscode.commands.registerCommand('gfp-lens.showReport', () => showReport(context, out)),
     vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, { provideTextDocumentContent: (uri) => explanations.get(uri.toString()) ?? '' }),
     vscode.workspace.onDidCloseTextDocument((d) => {
       if (d.uri.scheme === EXPLAIN_SCHEME) explanations.delete(d.uri.toString());
@@ -254,6 +256,7 @@ async function statusMenu(statuses: ReadonlyMap<string, ServerStatus>): Promise<
     [
       { label: '$(versions) Change kernel version…', description: `now: ${current}${s ? ` → ${s.kernelVersion}` : ''}`, id: 'version' },
       { label: '$(question) Explain a GFP mask…', id: 'explain' },
+      { label: '$(graph) Show the allocation context report', description: 'GFP_NOFS/GFP_NOIO census of the workspace', id: 'report' },
       { label: '$(debug-restart) Restart the language server', id: 'restart' },
       { label: '$(output) Show the log', id: 'log' },
     ],
@@ -261,6 +264,7 @@ async function statusMenu(statuses: ReadonlyMap<string, ServerStatus>): Promise<
   );
   if (!picked) return;
   if (picked.id === 'explain') await vscode.commands.executeCommand('gfp-lens.explainMask');
+  else if (picked.id === 'report') await vscode.commands.executeCommand(REPORT_COMMAND);
   else if (picked.id === 'restart') await vscode.commands.executeCommand('gfp-lens.restartServer');
   else if (picked.id === 'log') client?.outputChannel.show(true);
   else {

@@ -64,6 +64,7 @@ test('manifest: commands registered by the client are contributed, and only thos
   const titles = Object.fromEntries(pkg.contributes.commands.map((c) => [c.command, `${c.category}: ${c.title}`]));
   assert.equal(titles['gfp-lens.restartServer'], 'GFP Lens: Restart Server');
   assert.equal(titles['gfp-lens.explainMask'], 'GFP Lens: Explain GFP Mask…');
+  assert.equal(titles['gfp-lens.showReport'], 'GFP Lens: Show Allocation Context Report');
 });
 
 test('manifest: activation, main, server path, selector, status notification, workspace trust', () => {

@@ -12,6 +12,8 @@ import type { CParser } from '../syntax/backend';
 import { encodeDefinitions, scanDefinitions, type Definition } from '../analysis/definitions';
 import { calledNames, encodeCalls } from '../analysis/call-names';
 import { sha1, type AnalyseFiles, type FileFacts, type Recheck } from '../analysis/workspace-index';
+import type { FileCensus } from '../../shared/report';
+import { fileCensus } from './census';
 
 export interface FileFinding {
   readonly line: number;
@@ -63,6 +65,8 @@ export interface FileResult {
    * are partial, and its facts only replace those of these functions.
    */
   readonly analysed?: readonly string[];
+  /** For `gfp-lens report`: the file's GFP_NOFS/GFP_NOIO sites by category and its scopes. */
+  readonly census?: FileCensus;
 }
 
 export interface CheckFileOptions {
@@ -72,6 +76,8 @@ export interface CheckFileOptions {
   readonly wholeFile?: boolean;
   /** Also return what the workspace index keeps of the file (`FileResult.facts`). */
   readonly index?: boolean;
+  /** Compute the report's census of the file (server/cli/census.ts). */
+  readonly census?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -99,7 +105,7 @@ export function checkText(
   ctx: AnalysisContext,
   parser: CParser,
   text: string,
-  options: Pick<CheckFileOptions, 'sites' | 'wholeFile'>,
+  options: Pick<CheckFileOptions, 'sites' | 'wholeFile' | 'census'>,
   file = '',
   summaries?: SummaryContext,
   definitions?: readonly Definition[],
@@ -131,7 +137,8 @@ export function checkText(
         }),
       };
     });
-    if (!options.sites) return { findings, ...indexed };
+    const census = options.census ? { census: fileCensus(ctx, analysis, pos) } : {};
+    if (!options.sites) return { findings, ...indexed, ...census };
     const sites = analysis.sites.map((s): FileSite => {
       const p = pos(s.call.calleeSpan.start);
       const e = s.evaluation;
@@ -150,7 +157,7 @@ export function checkText(
         ...(e.callers ? { callers: e.callers } : {}),
       };
     });
-    return { findings, sites, ...indexed };
+    return { findings, sites, ...indexed, ...census };
   }
 }
 

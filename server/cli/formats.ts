@@ -2,11 +2,14 @@
 
 import { FINDING_RULES, type Severity } from '../../shared/findings';
 import type { FileFinding, FileSite } from './check-file';
+import type { FileCensus } from '../../shared/report';
 
 export interface CheckedFile {
   readonly display: string;
   readonly findings: readonly FileFinding[];
   readonly sites?: readonly FileSite[];
+  /** With `gfp-lens report`: the file's census. */
+  readonly census?: FileCensus;
 }
 
 export interface RunInfo {

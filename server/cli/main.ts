@@ -12,15 +12,18 @@ import { formatVersion, parseVersion, VersionError, type KernelVersion } from '.
 import { chooseVersion, findKernelTree } from '../kernel-tree';
 import type { BackendChoice } from '../syntax/backend';
 import { collectFiles, runPool, shard } from './check';
-import type { FileResult } from './check-file';
+import type { CheckFileOptions, FileResult } from './check-file';
 import type { WorkerInit } from './worker';
 import { MAX_INDEX_ROUNDS, WorkspaceIndex } from '../analysis/workspace-index';
 import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile, type RunInfo } from './formats';
+import { GROUPINGS, type GroupBy } from '../../shared/report';
+import { REPORT_FORMATS, renderReport, reportDocument, type ReportFormat } from './report';
 
 class UsageError extends Error {}
 
 const USAGE = `usage:
   gfp-lens check [options] [PATH...]    check C files and directories (default: the bundled examples/)
+  gfp-lens report [options] PATH...     the GFP_NOFS/GFP_NOIO census of a tree, by subsystem and category
   gfp-lens explain [options] MASK       explain a GFP mask: 'GFP_NOFS | __GFP_NOFAIL', 0xcc0, gfp_mask=0x...(...)
 
 check options:
@@ -40,6 +43,12 @@ check options:
   --no-index                 no workspace index: only summaries of the same file apply
   --interprocedural          outside a kernel tree: an index of the checked files themselves
                              (not cached)
+  -o, --out FILE             write the report to FILE instead of standard output
+
+report options (and the analysis options of check: --kernel-version, --jobs, --shard, --backend,
+--max-size, --file-timeout, --whole-file, --interprocedural, --root, --no-index):
+  --format md|html|json      output format (default md; html is one self-contained page with charts)
+  --by subsystem|file|function  how sites are grouped (default subsystem: fs/xfs, drivers/md, mm, ...)
   -o, --out FILE             write the report to FILE instead of standard output
 
 explain options:
@@ -174,7 +183,7 @@ export interface AnalysedRun {
  * analysis options of `p`; notes about skipped and unreadable files go to
  * standard error.
  */
-async function analysePaths(p: Parsed, sites: boolean): Promise<AnalysedRun> {
+async function analysePaths(p: Parsed, sites: boolean, extra: Pick<CheckFileOptions, 'census'> = {}): Promise<AnalysedRun> {
   const backend = (last(p, 'backend') ?? 'wasm') as BackendChoice;
   if (!['auto', 'native', 'wasm'].includes(backend)) throw new UsageError(`--backend must be auto, native or wasm`);
   const jobs = last(p, 'jobs') !== undefined ? positiveInt(last(p, 'jobs')!, '--jobs') : os.availableParallelism?.() ?? os.cpus().length;
@@ -196,13 +205,14 @@ async function analysePaths(p: Parsed, sites: boolean): Promise<AnalysedRun> {
   const collected = collectFiles(paths);
   for (const err of collected.errors) process.stderr.write(`gfp-lens: error: ${err}\n`);
   const files = shardSpec ? shard(collected.files, shardSpec[0], shardSpec[1]) : collected.files;
-  const progress = process.stderr.isTTY && files.length > 20;
+  // GFP_LENS_PROGRESS=1: progress lines also when standard error is a pipe (the VS Code report command reads them).
+  const progress = (process.stderr.isTTY || process.env.GFP_LENS_PROGRESS === '1') && files.length > 20;
   const started = Date.now();
   const baseInit = {
     backend,
     version: formatVersion(choice.version),
     ...(treeMasks ? { treeMasks: { masks: [...treeMasks.masks], path: treeMasks.path } } : {}),
-    options: { maxBytes, sites, wholeFile: p.flags.has('whole-file') },
+    options: { maxBytes, sites, wholeFile: p.flags.has('whole-file'), ...extra },
   };
   // The workspace index: of the tree given with --root, else of the kernel
   // tree the paths are in; with --interprocedural outside a tree, of the
@@ -242,7 +252,7 @@ async function analysePaths(p: Parsed, sites: boolean): Promise<AnalysedRun> {
       skipped++;
       return;
     }
-    checked.push({ display, findings: r.findings, ...(r.sites ? { sites: r.sites } : {}) });
+    checked.push({ display, findings: r.findings, ...(r.sites ? { sites: r.sites } : {}), ...(r.census ? { census: r.census } : {}) });
   });
   const info = { toolVersion: toolVersion(), kernelVersion: formatVersion(choice.version), kernelSource: `${choice.source}; masks from ${maskSource}`, files: checked.length };
   return { checked, info, ioErrors, skipped, started };
@@ -267,6 +277,36 @@ async function runCheck(args: readonly string[]): Promise<number> {
   if (failOn === 'none') return 0;
   const threshold = SEVERITY_RANK[failOn];
   return checked.some((f) => f.findings.some((d) => SEVERITY_RANK[d.severity] >= threshold)) ? 1 : 0;
+}
+
+// ---- report ----------------------------------------------------------------
+
+async function runReport(args: readonly string[]): Promise<number> {
+  const p = parseArgs(args, new Set(['format', 'by', 'out', ...ANALYSIS_VALUED]), new Set(ANALYSIS_BOOLEAN));
+  const format = (last(p, 'format') ?? 'md') as ReportFormat;
+  if (!REPORT_FORMATS.includes(format)) throw new UsageError(`--format must be md, html or json, not '${format}'`);
+  const by = (last(p, 'by') ?? 'subsystem') as GroupBy;
+  if (!GROUPINGS.includes(by)) throw new UsageError(`--by must be subsystem, file or function, not '${by}'`);
+  if (p.positional.length === 0) throw new UsageError('report needs a PATH (. for the current directory)');
+  const { checked, info, ioErrors, skipped, started } = await analysePaths(p, false, { census: true });
+  const out = last(p, 'out');
+  const doc = reportDocument(checked, info, p.positional, by);
+  const text = renderReport(doc, format, out);
+  if (out) {
+    try {
+      fs.writeFileSync(out, text);
+    } catch (e) {
+      process.stderr.write(`gfp-lens: error: cannot write ${out}: ${(e as Error).message}\n`);
+      return 2;
+    }
+  } else process.stdout.write(text);
+  const t = doc.totals;
+  process.stderr.write(
+    `gfp-lens: ${checked.length} file${checked.length === 1 ? '' : 's'} analysed${skipped > 0 ? `, ${skipped} skipped` : ''}: ${t.sites} GFP_NOFS/GFP_NOIO site${t.sites === 1 ? '' : 's'} ` +
+      `(${t.counts['under-atomic']} under atomic, ${t.counts.redundant} redundant, ${t.counts.convertible} convertible, ${t.counts.unexplained} unexplained, ${t.counts.other} other), ` +
+      `${t.saves} memalloc_*_save() (kernel ${info.kernelVersion}, ${((Date.now() - started) / 1000).toFixed(1)}s)${out ? `; wrote ${out}` : ''}\n`,
+  );
+  return ioErrors > 0 ? 2 : 0;
 }
 
 /** The files whose summaries apply to each other, and whether their index is kept on disk. */
@@ -380,6 +420,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case 'check':
         return await runCheck(rest);
+      case 'report':
+        return await runReport(rest);
       case 'explain':
         return runExplain(rest);
       case undefined:

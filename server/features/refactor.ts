@@ -134,39 +134,94 @@ function predecessors(nodes: readonly CfgNode[]): number[][] {
   return preds;
 }
 
-/** Dominator sets (as arrays of booleans per node), by the iterative algorithm; undefined for huge graphs. */
-function dominators(nodes: readonly CfgNode[], entry: number): boolean[][] | undefined {
+/** Dominator sets, one bit row per node: `has(i, j)` says whether node j dominates node i. */
+interface Dominators {
+  has(node: number, dominator: number): boolean;
+  /** How many nodes dominate `node` (itself included). */
+  count(node: number): number;
+}
+
+/**
+ * Dominator sets by the iterative algorithm (the maximal fixed point from
+ * "everything dominates everything"; a node without predecessors is
+ * dominated by itself only), over bit rows; undefined for huge graphs.
+ */
+function dominators(nodes: readonly CfgNode[], entry: number): Dominators | undefined {
   const n = nodes.length;
   if (n > 2500) return undefined;
   const preds = predecessors(nodes);
-  const dom: boolean[][] = nodes.map((_, i) => (i === entry ? nodes.map((__, j) => j === entry) : nodes.map(() => true)));
+  const W = Math.ceil(n / 32) || 1;
+  const tail = n % 32 === 0 ? 0xffffffff : (1 << (n % 32)) - 1;
+  const bits = new Uint32Array(n * W);
+  for (let i = 0; i < n; i++) {
+    if (i === entry) {
+      bits[i * W + (entry >>> 5)] = 1 << (entry & 31);
+      continue;
+    }
+    bits.fill(0xffffffff, i * W, i * W + W);
+    bits[i * W + W - 1] = tail;
+  }
+  const next = new Uint32Array(W);
   let changed = true;
   while (changed) {
     changed = false;
     for (let i = 0; i < n; i++) {
       if (i === entry) continue;
       const ps = preds[i];
-      const next = nodes.map(() => ps.length > 0);
-      for (const p of ps) for (let j = 0; j < n; j++) next[j] = next[j] && dom[p][j];
-      next[i] = true;
-      for (let j = 0; j < n; j++) {
-        if (next[j] !== dom[i][j]) {
-          dom[i] = next;
-          changed = true;
+      if (ps.length > 0) {
+        next.fill(0xffffffff);
+        next[W - 1] = tail;
+      } else next.fill(0);
+      for (const p of ps) for (let w = 0; w < W; w++) next[w] &= bits[p * W + w];
+      next[i >>> 5] |= 1 << (i & 31);
+      let same = true;
+      for (let w = 0; w < W; w++) {
+        if (next[w] !== bits[i * W + w]) {
+          same = false;
           break;
         }
       }
+      if (!same) {
+        bits.set(next, i * W);
+        changed = true;
+      }
     }
   }
-  return dom;
+  const counts = new Map<number, number>();
+  return {
+    has: (i, j) => (bits[i * W + (j >>> 5)] & (1 << (j & 31))) !== 0,
+    count: (i) => {
+      let c = counts.get(i);
+      if (c === undefined) {
+        c = 0;
+        for (let w = 0; w < W; w++) {
+          let x = bits[i * W + w];
+          while (x) {
+            x &= x - 1;
+            c++;
+          }
+        }
+        counts.set(i, c);
+      }
+      return c;
+    },
+  };
 }
 
-function callNode(fa: FunctionAnalysis, call: CallOp): CfgNode | undefined {
+/** Dominators per CFG (CFGs are never changed once built): the anchor search runs once per GFP_NOFS site. */
+const dominatorMemo = new WeakMap<readonly CfgNode[], Dominators | undefined>();
+
+function dominatorsOf(nodes: readonly CfgNode[], entry: number): Dominators | undefined {
+  if (!dominatorMemo.has(nodes)) dominatorMemo.set(nodes, dominators(nodes, entry));
+  return dominatorMemo.get(nodes);
+}
+
+function callNode(fa: AnchorInput, call: CallOp): CfgNode | undefined {
   const rel = call.span.start - fa.base;
   return fa.flow.cfg.nodes.find((n) => n.action.kind === 'op' && n.action.op.kind === 'call' && n.action.op.span.start === rel);
 }
 
-const abs = (fa: FunctionAnalysis, s: Span): Span => ({ start: s.start + fa.base, end: s.end + fa.base });
+const abs = (fa: AnchorInput, s: Span): Span => ({ start: s.start + fa.base, end: s.end + fa.base });
 
 function freshName(fa: FunctionAnalysis, text: string, wanted: readonly string[]): string {
   const body = text.slice(fa.fn.span.start, fa.fn.span.end);
@@ -205,26 +260,87 @@ export interface RefactorResult {
 /** A written GFP_NOFS that a scope could replace: not a policy input of the callee (jbd2__journal_start()). */
 export const writesNofs = (s: SiteResult): boolean => s.input.gfp !== undefined && s.input.allocator.gfpPolicy === undefined && /\bGFP_NOFS\b/.test(s.input.gfp.text);
 
-/** "Replace GFP_NOFS with scope at transaction start" for `site`, or undefined when it does not apply. */
-export function nofsScopeRefactor(ctx: AnalysisContext, fa: FunctionAnalysis, site: SiteResult, text: string): RefactorResult | undefined {
+/** What the anchor search needs of a function's analysis (the CLI's per-file results have base 0). */
+export type AnchorInput = Pick<FunctionAnalysis, 'flow' | 'base'>;
+
+/** Where the refactor would open the scope for a GFP_NOFS site: plain data, in document offsets. */
+export interface NofsAnchor {
+  /** A transaction start from the model's table, else a sleeping lock's acquisition. */
+  readonly kind: 'transaction' | 'lock';
+  readonly callee: string;
+  readonly span: Span;
+  /** The transaction's filesystem (kind `transaction`). */
+  readonly fs?: string;
+  /** Whether the transaction start already enters a NOFS scope (then the refactor is the plain replacement). */
+  readonly entersNofs?: boolean;
+  /** The lock argument as written (kind `lock`). */
+  readonly lock?: string;
+}
+
+interface AnchorSearch {
+  readonly siteNode: CfgNode;
+  readonly anchorNode: CfgNode;
+  readonly anchor: CallOp;
+  readonly isTransaction: boolean;
+}
+
+/**
+ * The refactor's anchor for `site`: the closest dominating transaction start
+ * from the table, else the closest dominating sleeping-lock acquisition.
+ */
+function findAnchor(ctx: AnalysisContext, fa: AnchorInput, site: SiteResult): AnchorSearch | undefined {
   if (!writesNofs(site) || fa.flow.overflow) return undefined;
   const { cfg } = fa.flow;
   const siteNode = callNode(fa, site.call);
   if (!siteNode) return undefined;
-  const dom = dominators(cfg.nodes, cfg.entry);
-  if (!dom) return undefined;
-  const dominating = cfg.nodes.filter((n) => n.id !== siteNode.id && dom[siteNode.id][n.id] && n.action.kind === 'op' && n.action.op.kind === 'call');
-  // The closest dominator has the most dominators of its own.
-  const closest = (list: CfgNode[]): CfgNode | undefined => list.sort((x, y) => dom[y.id].filter(Boolean).length - dom[x.id].filter(Boolean).length)[0];
   const call = (n: CfgNode): CallOp => (n.action as { op: CallOp }).op;
-  const txAnchor = closest(dominating.filter((n) => ctx.transactions.lookup(call(n).callee)?.role === 'start'));
-  const lockAnchor = txAnchor ? undefined : closest(dominating.filter((n) => {
+  const calls = cfg.nodes.filter((n) => n.id !== siteNode.id && n.action.kind === 'op' && n.action.op.kind === 'call');
+  const starts = calls.filter((n) => ctx.transactions.lookup(call(n).callee)?.role === 'start');
+  const locks = calls.filter((n) => {
     const op = lockOp(call(n).callee);
     return op !== undefined && (op.kind === 'mutex' || op.kind === 'rwsem' || op.kind === 'semaphore') && (op.op === 'acquire' || op.op === 'acquire-on-zero');
-  }));
+  });
+  // No candidate anywhere in the function: no anchor, and no dominators to compute.
+  if (starts.length === 0 && locks.length === 0) return undefined;
+  const dom = dominatorsOf(cfg.nodes, cfg.entry);
+  if (!dom) return undefined;
+  const dominates = (n: CfgNode): boolean => dom.has(siteNode.id, n.id);
+  // The closest dominator has the most dominators of its own.
+  const closest = (list: CfgNode[]): CfgNode | undefined => list.sort((x, y) => dom.count(y.id) - dom.count(x.id))[0];
+  const txAnchor = closest(starts.filter(dominates));
+  const lockAnchor = txAnchor ? undefined : closest(locks.filter(dominates));
   const anchorNode = txAnchor ?? lockAnchor;
   if (!anchorNode) return undefined;
-  const anchor = call(anchorNode);
+  return { siteNode, anchorNode, anchor: call(anchorNode), isTransaction: txAnchor !== undefined };
+}
+
+/**
+ * The anchor the headline refactor would use for a GFP_NOFS site, or
+ * undefined when there is none (or the site does not write GFP_NOFS). The
+ * report's `convertible` category is exactly this.
+ */
+export function nofsScopeAnchor(ctx: AnalysisContext, fa: AnchorInput, site: SiteResult): NofsAnchor | undefined {
+  const found = findAnchor(ctx, fa, site);
+  if (!found) return undefined;
+  const { anchor } = found;
+  const span = abs(fa, anchor.span);
+  if (found.isTransaction) {
+    const tx = ctx.transactions.lookup(anchor.callee)!;
+    return { kind: 'transaction', callee: anchor.callee, span, fs: tx.def.fs, entersNofs: tx.def.scope === 'nofs' };
+  }
+  const lock = lockOp(anchor.callee)!;
+  const lockText = lock.lockArg !== undefined ? anchor.args[lock.lockArg]?.text.replace(/\s+/g, '') : undefined;
+  return { kind: 'lock', callee: anchor.callee, span, ...(lockText !== undefined ? { lock: lockText } : {}) };
+}
+
+/** "Replace GFP_NOFS with scope at transaction start" for `site`, or undefined when it does not apply. */
+export function nofsScopeRefactor(ctx: AnalysisContext, fa: FunctionAnalysis, site: SiteResult, text: string): RefactorResult | undefined {
+  const found = findAnchor(ctx, fa, site);
+  if (!found) return undefined;
+  const { cfg } = fa.flow;
+  const { siteNode, anchorNode, anchor } = found;
+  const txAnchor = found.isTransaction ? anchorNode : undefined;
+  const lockAnchor = found.isTransaction ? undefined : anchorNode;
   const anchorAbs = abs(fa, anchor.span);
   const tx = txAnchor ? ctx.transactions.lookup(anchor.callee)! : undefined;
 

@@ -112,6 +112,25 @@ exports.run = async function run(log) {
   const shown = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'gfp-lens-explain');
   assert.ok(shown && shown.getText() === md && !shown.isDirty, 'the explanation is shown as a read-only document');
 
+  // 8b. Show Allocation Context Report: the census of the workspace (this
+  // extension's CLI under VS Code's Node), shown in a webview.
+  const commands = await vscode.commands.getCommands(true);
+  assert.ok(commands.includes('gfp-lens.showReport'), 'the report command is registered');
+  const report = await vscode.commands.executeCommand('gfp-lens.showReport');
+  assert.ok(report, 'the report was built');
+  log(`report: ${report.files} files, ${report.sites} sites ${JSON.stringify(report.counts)}; panel ${report.panel.title} (${report.panel.htmlLength} chars)`);
+  // headline.c and its copy ui.c (for the browser test): two GFP_NOFS after gfs2_trans_begin() each.
+  assert.equal(report.sites, 4);
+  assert.equal(report.counts.convertible, 4);
+  assert.equal(report.panel.viewType, 'gfp-lens.report');
+  assert.ok(report.panel.htmlLength > 5000);
+  assert.ok(report.panel.visible, 'the webview panel is visible');
+  // The tab model reaches the extension host a moment later.
+  const tab = await waitFor('the report tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === report.panel.title), 10000);
+  log(`report tab: ${tab.label} (${tab.input && tab.input.constructor && tab.input.constructor.name}, webview: ${tab.input instanceof vscode.TabInputWebview})`);
+  assert.ok(tab.input instanceof vscode.TabInputWebview, 'the report tab is a webview');
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
   // 9. Restart on crash: kill the server; the client restarts it and diagnostics come back.
   const pid = client._serverProcess && client._serverProcess.pid;
   assert.ok(pid, 'the server process is known');
