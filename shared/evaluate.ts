@@ -58,6 +58,8 @@ export interface PathState {
   readonly unknown: boolean;
   /** Condition assumptions that distinguish this path (`c`, `!#defined(CONFIG_X)`), for messages. */
   readonly assumptions: readonly string[];
+  /** On this path the function released a lock it did not take: its caller's (an unlock wrapper, a drop-and-retake). */
+  readonly releasedCallers?: boolean;
 }
 
 export interface SiteInput {
@@ -175,7 +177,7 @@ function verdict(values: readonly Tri[]): Verdict {
  * keeps __GFP_FS here loses it at the calls made inside a NOFS scope, and a
  * section held by a caller is held here too.
  */
-function callerVerdicts(callers: CallerContext, known: boolean, contexts: readonly EffectiveContext[], atomicPerState: readonly Tri[], sleeps: boolean): CallerVerdicts {
+function callerVerdicts(callers: CallerContext, known: boolean, contexts: readonly EffectiveContext[], atomicPerState: readonly Tri[], sleeps: boolean, releasesCallers: boolean): CallerVerdicts {
   const fold = (local: Verdict, inScope: CallerCounts): Verdict => {
     if (!known || local === 'unknown') return 'unknown';
     // Locally cleared stays cleared whatever the callers do.
@@ -187,7 +189,9 @@ function callerVerdicts(callers: CallerContext, known: boolean, contexts: readon
   };
   const held = (local: Verdict): Verdict => {
     if (!known || local === 'unknown') return 'unknown';
-    if (local === 'yes' || callers.count === 0) return local;
+    // A function that drops its caller's lock before the site
+    // (btrfs/free-space-cache.c, ceph/xattr.c) is not under the caller's section there.
+    if (local === 'yes' || callers.count === 0 || releasesCallers) return local;
     const a = callers.atomic;
     if (a.unknown > 0) return 'unknown';
     if (local === 'no' && a.yes === callers.count) return 'yes';
@@ -366,7 +370,7 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
     mayBlock: contextKnown ? verdict(contexts.map((c) => alwaysSleeps(def, model) ? 'yes' : c.mayBlock)) : 'unknown',
     atomic: contextKnown ? verdict(atomicPerState) : 'unknown',
     findings: [...findings, ...extra],
-    ...(site.callers ? { callers: callerVerdicts(site.callers, contextKnown, contexts, atomicPerState, alwaysSleeps(def, model)) } : {}),
+    ...(site.callers ? { callers: callerVerdicts(site.callers, contextKnown, contexts, atomicPerState, alwaysSleeps(def, model), reachable.some((s) => s.releasedCallers === true)) } : {}),
     ...(outsideLocalScope ? { outsideLocalScope } : {}),
   });
   let outsideLocalScope = false;

@@ -233,10 +233,14 @@ function kernelTree(files: Record<string, string>): string {
 }
 
 const TRANS = 'void demo_trans_begin(struct demo_trans *tp)\n{\n\ttp->t_pflags = memalloc_nofs_save();\n}\n\nvoid demo_trans_end(struct demo_trans *tp)\n{\n\tmemalloc_nofs_restore(tp->t_pflags);\n}\n';
+const DROP =
+  '\nstatic void *demo_refill_unlocked(struct demo_cache *c)\n{\n\tspin_unlock(&c->lock);\n\treturn kmalloc(8, GFP_NOFS);\n}\n' +
+  '\nstatic void *demo_refill_locked(struct demo_cache *c)\n{\n\treturn kmalloc(8, GFP_NOFS & ~__GFP_DIRECT_RECLAIM);\n}\n' +
+  '\nvoid demo_cache_get(struct demo_cache *c)\n{\n\tspin_lock(&c->lock);\n\tc->a = demo_refill_unlocked(c);\n\tspin_lock(&c->lock);\n\tc->b = demo_refill_locked(c);\n\tspin_unlock(&c->lock);\n}\n';
 const USER = 'static void *demo_helper(void)\n{\n\treturn kmalloc(8, GFP_NOFS);\n}\n\nint demo_user(struct demo_trans *tp)\n{\n\tvoid *p;\n\n\tdemo_trans_begin(tp);\n\tp = kmalloc(8, GFP_NOFS);\n\tkfree(demo_helper());\n\tdemo_trans_end(tp);\n\tkfree(p);\n\treturn 0;\n}\n';
 
 test('inside a kernel tree, check uses the workspace index: one file gives the findings of the whole tree', () => {
-  const dir = kernelTree({ 'fs/demo/trans.c': TRANS, 'fs/demo/user.c': USER });
+  const dir = kernelTree({ 'fs/demo/trans.c': TRANS, 'fs/demo/user.c': USER + DROP });
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cache-'));
   const env = { ...process.env, GFP_LENS_CACHE: cache };
   const check = (args: string[]) => spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--sites', '--fail-on', 'none', ...args], { cwd: dir, encoding: 'utf8', env });
@@ -244,10 +248,16 @@ test('inside a kernel tree, check uses the workspace index: one file gives the f
   assert.equal(one.status, 0, one.stderr);
   const doc = JSON.parse(one.stdout) as { findings: Array<{ line: number; code: string }>; sites: Array<{ line: number; function: string; callers?: Record<string, unknown> }> };
   // demo_trans_begin() in the other file enters NOFS: the GFP_NOFS after it is redundant.
-  assert.deepEqual(doc.findings.map((f) => `${f.line}:${f.code}`), ['11:gfp/redundant-nofs']);
+  // (The two helpers at the end allocate with GFP_NOFS and no scope anywhere.)
+  assert.deepEqual(doc.findings.map((f) => `${f.line}:${f.code}`), ['11:gfp/redundant-nofs', '21:gfp/nofs-outside-scope', '26:gfp/nofs-outside-scope']);
   // demo_helper()'s GFP_NOFS has no scope of its own, but its one caller is in the scope.
   const helper = doc.sites.find((s) => s.function === 'demo_helper');
   assert.deepEqual(helper?.callers, { count: 1, fs: 'no', io: 'yes', mayBlock: 'yes', atomic: 'no' });
+  // A helper that drops its caller's spinlock before allocating is not under it there.
+  const dropper = doc.sites.find((s) => s.function === 'demo_refill_unlocked');
+  assert.deepEqual(dropper?.callers, { count: 1, fs: 'no', io: 'yes', mayBlock: 'yes', atomic: 'no' });
+  const held = doc.sites.find((s) => s.function === 'demo_refill_locked');
+  assert.deepEqual(held?.callers, { count: 1, fs: 'no', io: 'yes', mayBlock: 'no', atomic: 'yes' });
   // The index is cached outside the tree; a second run reads it back and agrees.
   assert.equal(fs.readdirSync(path.join(cache, 'index')).filter((f) => f.endsWith('.json')).length, 1);
   assert.equal(fs.readdirSync(dir).includes('.cache'), false);
@@ -258,7 +268,7 @@ test('inside a kernel tree, check uses the workspace index: one file gives the f
   );
   // Without the index, only the file's own summaries apply.
   const alone = check(['--no-index', 'fs/demo/user.c']);
-  assert.deepEqual((JSON.parse(alone.stdout) as typeof doc).findings.map((f) => `${f.line}:${f.code}`), ['3:gfp/nofs-outside-scope', '11:gfp/nofs-outside-scope']);
+  assert.deepEqual((JSON.parse(alone.stdout) as typeof doc).findings.map((f) => `${f.line}:${f.code}`), ['3:gfp/nofs-outside-scope', '11:gfp/nofs-outside-scope', '21:gfp/nofs-outside-scope', '26:gfp/nofs-outside-scope']);
 });
 
 test('--root names the tree whose index applies; a bad --root is a usage error', () => {

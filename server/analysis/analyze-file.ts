@@ -573,5 +573,6 @@ export function pathState(s: State, guards?: ReadonlyMap<number, readonly string
     held: s.held.map((h) => ({ kind: h.kind, atomic: h.atomic, name: h.name, lock: h.lock, span: h.span, ...(h.viaCallee ? { viaCallee: true } : {}) })),
     unknown,
     assumptions: assumptionsOf(s),
+    ...(s.released && s.released.length > 0 ? { releasedCallers: true } : {}),
   };
 }
