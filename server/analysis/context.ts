@@ -8,7 +8,9 @@ import { formatVersion, type KernelVersion } from '../../shared/model/version';
 import { SCOPE_APIS } from '../../shared/model/scopes';
 import { GUARD_CLASSES, isAtomicKind, LOCK_OPS } from '../../shared/model/locks';
 import { sleepingCallNames, sleepingGuard } from '../../shared/model/sleeping';
-import { eitherFilter, type TextFilter } from '../syntax/ranges';
+import { eitherFilter, interestingRanges, type TextFilter } from '../syntax/ranges';
+import { calledNames, nameHash } from './call-names';
+import { scanDefinitions } from './definitions';
 
 export interface AnalysisOptions {
   readonly extraAllocators?: readonly AllocatorDef[];
@@ -64,17 +66,41 @@ export class AnalysisContext {
 
   /**
    * What is worth lowering in `text`, given `base` (the interesting words, and
-   * the names of functions with summaries): in a file that enters an atomic
-   * section, also the functions that sleep or call `blocking` functions (which
-   * may sleep), since a sleep under that section is what gfp/sleep-in-atomic
-   * reports. Elsewhere those would cost a parse for nothing this file can
-   * show: the kernel has far more functions that sleep than files that hold
-   * spinlocks around calls.
+   * the names of functions with summaries): also, in a file that enters an
+   * atomic section, the functions that sleep or call a `blocking` function
+   * (one that may sleep) and that either enter an atomic section themselves,
+   * or are called from a function that does, or are global (another file may
+   * call them under its own section): a sleep under that section is
+   * what gfp/sleep-in-atomic reports. Elsewhere those would cost a parse for
+   * nothing this file can show (the kernel has far more functions that sleep
+   * than functions that call them under a spinlock). A file with no atomic
+   * section at all lowers none of them, so a global helper that only takes a
+   * mutex there has no summary.
    */
   lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter): TextFilter {
     if (!this.atomic.test(text)) return base;
-    const withSleeping = eitherFilter(base, this.sleeping);
-    return blocking ? eitherFilter(withSleeping, blocking) : withSleeping;
+    const underAtomic = this.calledUnderAtomic(text);
+    const sleeps = blocking ? eitherFilter(this.sleeping, blocking) : this.sleeping;
+    // A global function may be called under another file's section too; a
+    // static one only from this file.
+    const mayBeCalledUnderAtomic = (t: string): boolean => {
+      const defs = scanDefinitions(t);
+      if (defs.some((d) => !d.isStatic || underAtomic.has(d.name))) return true;
+      const header = t.slice(0, Math.max(0, t.indexOf('{')));
+      return defs.length === 0 && (!/\bstatic\b/.test(header) || [...calledNames(header)].some((n) => underAtomic.has(n)));
+    };
+    const relevant: TextFilter = {
+      test: (t) => sleeps.test(t) && (this.atomic.test(t) || mayBeCalledUnderAtomic(t)),
+      source: `(?:${sleeps.source})@atomic:${nameHash([...underAtomic].sort().join(' '))}`,
+    };
+    return eitherFilter(base, relevant);
+  }
+
+  /** The names called in the top-level definitions of `text` that enter an atomic section. */
+  calledUnderAtomic(text: string): Set<string> {
+    const names = new Set<string>();
+    for (const r of interestingRanges(text, this.atomic, 1) ?? []) for (const name of calledNames(text.slice(r.startIndex, r.endIndex))) names.add(name);
+    return names;
   }
 
   describe(): string {

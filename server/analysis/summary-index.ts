@@ -286,15 +286,34 @@ export function analyzeSource(
   // effects one call level).
   let analysis = analyse();
   // (With `only`, the index's next round does this for the names that changed.)
+  // A function that only may sleep lifts its callers only where they may hold
+  // an atomic section (the lowering's blocking part), not everywhere.
+  let base: TextFilter = summaries?.pattern ?? ctx.interesting;
+  let blocking: TextFilter | undefined = summaries?.blocking;
+  const seen = new Set<string>();
+  const atomicCalls = ctx.atomic.test(text) ? ctx.calledUnderAtomic(text) : undefined;
   for (let pass = 1; pass < (options.only ? 1 : SAME_FILE_PASSES); pass++) {
-    const lifted = effectfulSummaries(analysis, file, summaries)
-      .map((x) => x.name)
-      .filter((name) => !pattern.test(name));
-    if (lifted.length === 0) break;
-    pattern = eitherFilter(pattern, new RegExp(`\\b(?:${lifted.map(escapeRe).join('|')})\\b`));
+    const lifted: string[] = [];
+    const sleepy: string[] = [];
+    for (const x of effectfulSummaries(analysis, file, summaries)) {
+      if (seen.has(x.name) || base.test(x.name)) continue;
+      seen.add(x.name);
+      if (x.outcomes.length > 0 || x.nofail !== undefined) lifted.push(x.name);
+      else sleepy.push(x.name);
+    }
+    if (lifted.length === 0 && sleepy.length === 0) break;
+    if (lifted.length > 0) base = eitherFilter(base, namesPattern(lifted));
+    if (sleepy.length > 0) blocking = blocking ? eitherFilter(blocking, namesPattern(sleepy)) : namesPattern(sleepy);
+    // Functions that only may sleep matter only to callers under an atomic section.
+    if (lifted.length === 0 && (atomicCalls === undefined || !sleepy.some((n) => atomicCalls.has(n)))) break;
+    pattern = ctx.lowering(text, base, blocking);
     analysis = analyse();
   }
   return analysis;
+}
+
+function namesPattern(names: readonly string[]): RegExp {
+  return new RegExp(`\\b(?:${names.map(escapeRe).join('|')})\\b`);
 }
 
 /** Passes over one file at most (see analyzeSource): call chains inside one file are short. */
