@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Benchmark of `gfp-lens check` over a kernel directory, against a bare parse of
-// the same files by the same backend in the same run.
+// the same files by the same backend in the same run. The check runs with
+// --no-index (the analysis of each file); bench/index-tree.js measures the
+// workspace index.
 //
 //   node bench/check-tree.js [--backend native|wasm] [--jobs N] [SUBDIR...]
 //
@@ -36,7 +38,7 @@ function timed(argv, cwd) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, wall, cpu: user + sys, rssMb: rssKb / 1024 };
 }
 
-const check = timed([process.execPath, path.join(repo, 'out/server/cli/main.js'), 'check', '--format', 'json', '--fail-on', 'none', '--backend', backend, '--jobs', String(jobs), '--file-timeout', '120', ...targets], tree);
+const check = timed([process.execPath, path.join(repo, 'out/server/cli/main.js'), 'check', '--no-index', '--format', 'json', '--fail-on', 'none', '--backend', backend, '--jobs', String(jobs), '--file-timeout', '120', ...targets], tree);
 if (check.status !== 0) {
   process.stderr.write(check.stderr);
   throw new Error(`gfp-lens check exited with ${check.status}`);

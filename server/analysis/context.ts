@@ -80,18 +80,29 @@ export class AnalysisContext {
   lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter): TextFilter {
     if (!this.atomic.test(text)) return base;
     const underAtomic = this.calledUnderAtomic(text);
-    const sleeps = blocking ? eitherFilter(this.sleeping, blocking) : this.sleeping;
-    // A global function may be called under another file's section too; a
-    // static one only from this file.
-    const mayBeCalledUnderAtomic = (t: string): boolean => {
+    const definedHere = (t: string): Array<{ name: string; isStatic: boolean }> => {
       const defs = scanDefinitions(t);
-      if (defs.some((d) => !d.isStatic || underAtomic.has(d.name))) return true;
+      if (defs.length > 0) return defs;
+      // Not kernel style (`{` on the declarator's line): the names called in the header.
       const header = t.slice(0, Math.max(0, t.indexOf('{')));
-      return defs.length === 0 && (!/\bstatic\b/.test(header) || [...calledNames(header)].some((n) => underAtomic.has(n)));
+      const isStatic = /\bstatic\b/.test(header);
+      return [...calledNames(header)].map((name) => ({ name, isStatic }));
     };
+    // A function that sleeps may be called under an atomic section here, or,
+    // if global, in another file; one that calls a function that may sleep
+    // matters where it runs under a section itself (a chain through a global
+    // middle function is left out: lowering every global caller of every
+    // function that may sleep costs a parse of most of a driver file).
     const relevant: TextFilter = {
-      test: (t) => sleeps.test(t) && (this.atomic.test(t) || mayBeCalledUnderAtomic(t)),
-      source: `(?:${sleeps.source})@atomic:${nameHash([...underAtomic].sort().join(' '))}`,
+      test: (t) => {
+        const sleeps = this.sleeping.test(t);
+        const calls = blocking !== undefined && blocking.test(t);
+        if (!sleeps && !calls) return false;
+        if (this.atomic.test(t)) return true;
+        const defs = definedHere(t);
+        return defs.some((d) => underAtomic.has(d.name)) || (sleeps && defs.some((d) => !d.isStatic));
+      },
+      source: `(?:${this.sleeping.source}|${blocking?.source ?? ''})@atomic:${nameHash([...underAtomic].sort().join(' '))}`,
     };
     return eitherFilter(base, relevant);
   }
