@@ -234,12 +234,17 @@ export function summaryContext(
   summaries: readonly FunctionSummary[],
   nameTable?: ReadonlyArray<[string, NameDefinitions]>,
   callers?: { readonly targets: readonly string[]; readonly contexts: ReadonlyArray<[string, CallerContext]> },
+  findingsOnly = false,
 ): SummaryContext {
   const index = indexOf(summaries);
   if (nameTable) index.setNameTable(new Map(nameTable));
   if (callers) index.setCallerContexts(callers.targets, callers.contexts);
   const blocking = blockingPattern(index);
-  return { index, pattern: patternWith(ctx, index), ...(blocking ? { blocking } : {}) };
+  // With the index settled, a function lowered only because it calls one with
+  // an effect (or a followed one) has no site of its own: it mattered for its
+  // summary, which the index already has. Findings need the interesting words,
+  // and the calls that may sleep under an atomic section (the lowering's part).
+  return { index, pattern: findingsOnly ? ctx.interesting : patternWith(ctx, index), ...(blocking ? { blocking } : {}) };
 }
 
 /**

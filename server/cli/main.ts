@@ -327,7 +327,7 @@ async function checkWithIndex(
   files: readonly string[],
   jobs: number,
   timeout: number,
-  init: Omit<WorkerInit, 'summaries' | 'recheck' | 'nameTable' | 'callers'>,
+  init: Omit<WorkerInit, 'summaries' | 'recheck' | 'nameTable' | 'callers' | 'findingsOnly'>,
   progress: boolean,
   scope: IndexScope | undefined,
   key: string,
@@ -398,7 +398,7 @@ async function checkWithIndex(
   const results: Array<FileResult | undefined> = files.map((f) => (stale.has(f) ? undefined : fresh.get(f)));
   const rest = files.filter((_, i) => results[i] === undefined);
   if (rest.length > 0) {
-    const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable(), callers }, 'checking');
+    const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable(), callers, findingsOnly: true }, 'checking');
     const at = new Map(rest.map((f, i) => [f, got[i]]));
     files.forEach((f, i) => {
       if (results[i] === undefined) results[i] = at.get(f);

@@ -26,6 +26,8 @@ export interface WorkerInit {
   readonly nameTable?: ReadonlyArray<[string, NameDefinitions]>;
   /** The functions whose callers the index follows, and the contexts found at their calls. */
   readonly callers?: CallerInput;
+  /** The index has settled: lower only what findings need, not what summaries do (summaryContext). */
+  readonly findingsOnly?: boolean;
 }
 
 export type WorkerRequest = { readonly id: number; readonly file: string };
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
     parentPort!.postMessage({ fatal: (e as Error).message });
     return;
   }
-  const summaries = summaryContext(ctx, init.summaries ?? [], init.nameTable, init.callers);
+  const summaries = summaryContext(ctx, init.summaries ?? [], init.nameTable, init.callers, init.findingsOnly === true);
   parentPort!.on('message', (req: WorkerRequest) => {
     let result;
     const started = Date.now();
