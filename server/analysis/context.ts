@@ -68,14 +68,14 @@ export class AnalysisContext {
    * What is worth lowering in `text`, given `base` (the interesting words, and
    * the names of functions with summaries): also, in a file that enters an
    * atomic section, the functions that sleep or call a `blocking` function
-   * (one that may sleep) and that either enter an atomic section themselves,
-   * or are called from a function that does, or are global (another file may
-   * call them under its own section): a sleep under that section is
-   * what gfp/sleep-in-atomic reports. Elsewhere those would cost a parse for
-   * nothing this file can show (the kernel has far more functions that sleep
-   * than functions that call them under a spinlock). A file with no atomic
-   * section at all lowers none of them, so a global helper that only takes a
-   * mutex there has no summary.
+   * (one that may sleep) where that can happen under the section: they enter
+   * it themselves, or a function that does calls them, or (for a function
+   * that sleeps itself) they are global and another file may call them under
+   * its own. A sleep under a section is what gfp/sleep-in-atomic reports;
+   * elsewhere those would cost a parse for nothing this file can show (the
+   * kernel has far more functions that sleep than functions that call them
+   * under a spinlock). A file with no atomic section at all lowers none of
+   * them, so a global helper that only takes a mutex there has no summary.
    */
   lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter): TextFilter {
     if (!this.atomic.test(text)) return base;

@@ -1,8 +1,9 @@
-// Summaries of many files, their name resolution, and the fixed point that
-// computes them: a function's summary depends on its callees' summaries, so
-// files are re-analysed until no summary changes (recursion and call cycles
-// converge because outcomes come from a finite set of flags, homes and return
-// kinds, and the iteration is bounded).
+// Summaries of many files as one file's analysis sees them: their name
+// resolution (with the workspace index's name table), the caller contexts of
+// the file's functions, what is worth lowering given them, the analysis of a
+// file with them (analyzeSource), and what that analysis yields for the index
+// (effectful summaries, call sites of followed functions). The fixed point
+// over a tree is workspace-index.ts's.
 
 import type { CParser } from '../syntax/backend';
 import { extractFile } from '../syntax/extract';

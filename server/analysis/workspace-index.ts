@@ -6,9 +6,11 @@
 //
 // How the fixed point is reached (`refresh`): the files that changed since
 // the cache was written are analysed with the summaries of all the others;
-// every later round re-analyses the files that call a function whose summary
-// changed in the round before, until none changes. A file's last analysis saw
-// the final summaries of everything it calls, so its findings are final too.
+// every later round re-analyses, in the files that call a function whose
+// summary changed in the round before, the functions that mention it, until
+// none changes. A file analysed whole in the first round and not touched
+// after saw the final summaries of everything it calls, so its findings are
+// final; the others are checked again once the rounds are over.
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';

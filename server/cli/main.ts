@@ -2,6 +2,7 @@
 // gfp-lens: the command line. `check` for trees and CI, `explain` for masks.
 // Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or I/O errors.
 
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -231,7 +232,7 @@ async function analysePaths(p: Parsed, sites: boolean, extra: Pick<CheckFileOpti
       : p.flags.has('interprocedural')
         ? { root: process.cwd(), files: files.map((f) => f.abs), persistent: false }
         : undefined;
-  const indexKey = JSON.stringify([toolVersion(), baseInit.version, baseInit.treeMasks ?? null]);
+  const indexKey = JSON.stringify([toolVersion(), analysisFingerprint(), baseInit.version, baseInit.treeMasks ?? null]);
   const results = await checkWithIndex(files.map((f) => f.abs), jobs, timeout, baseInit, progress, indexScope, indexKey);
   if (progress) process.stderr.write('\r\x1b[K');
 
@@ -405,6 +406,29 @@ async function checkWithIndex(
     });
   }
   return results;
+}
+
+/**
+ * What the summaries in an index cache depend on besides the files: the
+ * analysis code itself. A build that analyses differently (a new model row, a
+ * changed rule) must not trust a cache an older one wrote, whatever the
+ * package version says.
+ */
+function analysisFingerprint(): string {
+  const out = path.join(__dirname, '..', '..');
+  const hash = createHash('sha1');
+  for (const dir of ['shared', 'server/analysis', 'server/syntax']) {
+    const abs = path.join(out, dir);
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const f = path.join(d, e.name);
+        if (e.isDirectory()) walk(f);
+        else if (e.name.endsWith('.js')) hash.update(e.name).update(fs.readFileSync(f));
+      }
+    };
+    if (fs.existsSync(abs)) walk(abs);
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 function positiveInt(text: string, flag: string): number {
