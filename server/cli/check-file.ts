@@ -113,52 +113,50 @@ export function checkText(
 ): Omit<FileResult, 'bytes'> {
   const analysis = analyzeSource(ctx, parser, text, file, summaries, { wholeFile: options.wholeFile, definitions, ...(only ? { only } : {}) });
   if (!analysis) return { findings: [], ...(options.sites ? { sites: [] } : {}), ...(only ? { analysed: [] } : {}) };
-  {
-    const fileSummaries = effectfulSummaries(analysis, file, summaries);
-    const targets = [...new Set(analysis.sites.filter((x) => x.evaluation.outsideLocalScope).map((x) => x.function))];
-    const callSites = summaries ? callSiteFacts(analysis, file, summaries) : [];
-    const indexed = { summaries: fileSummaries, targets, callSites, ...(only ? { analysed: analysis.functions.map((f) => f.fn.name) } : {}) };
-    const lines = new LineIndex(text);
-    const pos = (offset: number) => lines.position(offset);
-    const findings = analysis.findings.map((f): FileFinding => {
-      const s = pos(f.span.start);
-      const e = pos(f.span.end);
-      return {
-        line: s.line + 1,
-        column: s.character + 1,
-        endLine: e.line + 1,
-        endColumn: e.character + 1,
-        severity: f.severity,
-        code: f.code,
-        message: f.message,
-        related: f.related.map((r) => {
-          const p = pos(r.span.start);
-          return { line: p.line + 1, column: p.character + 1, message: r.message };
-        }),
-      };
-    });
-    const census = options.census ? { census: fileCensus(ctx, analysis, pos) } : {};
-    if (!options.sites) return { findings, ...indexed, ...census };
-    const sites = analysis.sites.map((s): FileSite => {
-      const p = pos(s.call.calleeSpan.start);
-      const e = s.evaluation;
-      const unknown = s.input.contextUnknown || s.input.states.length === 0 || s.input.states.some((st) => st.unknown);
-      return {
-        line: p.line + 1,
-        column: p.character + 1,
-        function: s.function,
-        callee: s.call.callee,
-        requested: e.requestedText === '' ? 'unknown' : ctx.gfp.describe(e.requested) === 'unknown' ? e.requestedText : ctx.gfp.describe(e.requested),
-        effective: unknown ? [] : e.variants.map((v) => v.canonical),
-        fs: e.fs,
-        io: e.io,
-        mayBlock: e.mayBlock,
-        atomic: e.atomic,
-        ...(e.callers ? { callers: e.callers } : {}),
-      };
-    });
-    return { findings, sites, ...indexed, ...census };
-  }
+  const fileSummaries = effectfulSummaries(analysis, file, summaries);
+  const targets = [...new Set(analysis.sites.filter((x) => x.evaluation.outsideLocalScope).map((x) => x.function))];
+  const callSites = summaries ? callSiteFacts(analysis, file, summaries) : [];
+  const indexed = { summaries: fileSummaries, targets, callSites, ...(only ? { analysed: analysis.functions.map((f) => f.fn.name) } : {}) };
+  const lines = new LineIndex(text);
+  const pos = (offset: number) => lines.position(offset);
+  const findings = analysis.findings.map((f): FileFinding => {
+    const s = pos(f.span.start);
+    const e = pos(f.span.end);
+    return {
+      line: s.line + 1,
+      column: s.character + 1,
+      endLine: e.line + 1,
+      endColumn: e.character + 1,
+      severity: f.severity,
+      code: f.code,
+      message: f.message,
+      related: f.related.map((r) => {
+        const p = pos(r.span.start);
+        return { line: p.line + 1, column: p.character + 1, message: r.message };
+      }),
+    };
+  });
+  const census = options.census ? { census: fileCensus(ctx, analysis, pos) } : {};
+  if (!options.sites) return { findings, ...indexed, ...census };
+  const sites = analysis.sites.map((s): FileSite => {
+    const p = pos(s.call.calleeSpan.start);
+    const e = s.evaluation;
+    const unknown = s.input.contextUnknown || s.input.states.length === 0 || s.input.states.some((st) => st.unknown);
+    return {
+      line: p.line + 1,
+      column: p.character + 1,
+      function: s.function,
+      callee: s.call.callee,
+      requested: e.requestedText === '' ? 'unknown' : ctx.gfp.describe(e.requested) === 'unknown' ? e.requestedText : ctx.gfp.describe(e.requested),
+      effective: unknown ? [] : e.variants.map((v) => v.canonical),
+      fs: e.fs,
+      io: e.io,
+      mayBlock: e.mayBlock,
+      atomic: e.atomic,
+      ...(e.callers ? { callers: e.callers } : {}),
+    };
+  });
+  return { findings, sites, ...indexed, ...census };
 }
 
 export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, options: CheckFileOptions, summaries?: SummaryContext, recheck?: Recheck): FileResult {
