@@ -10,6 +10,7 @@ import type { SyntaxNode } from '../syntax/backend';
 import { extractFile } from '../syntax/extract';
 import type { CallOp, Condition, FileIR, FunctionIR, GuardOp, Op, Stmt } from '../syntax/ir';
 import type { AnalysisContext } from './context';
+import { mayExit } from './cfg';
 import { analyzeFlow, type BlockingChain, type CalleeEffects, type FunctionFlow } from './dataflow';
 import { scopeFindings } from './scope-findings';
 import { summarize, withMayBlock, type FunctionSummary } from './summary';
@@ -306,21 +307,7 @@ function computeParamGuarded(fn: FunctionIR): Set<Op> {
   // Identifiers only (checked above), so no escaping.
   const readsValue = new RegExp(`(?:^|[^\\w.>])(?:${values.join('|')})\\b(?!\\s*(?:->|\\.|\\[))`);
   const onParam = (c: Condition | undefined) => c !== undefined && !c.config && readsValue.test(c.key);
-  const exits = (st: Stmt): boolean => {
-    switch (st.kind) {
-      case 'return':
-      case 'goto':
-      case 'break':
-      case 'continue':
-        return true;
-      case 'block':
-        return st.body.some(exits);
-      case 'if':
-        return exits(st.then) || (st.else !== undefined && exits(st.else));
-      default:
-        return false;
-    }
-  };
+  const exits = (st: Stmt): boolean => mayExit(st, true);
   const mark = (list: readonly Op[], g: boolean) => {
     if (g) list.forEach((op) => guarded.add(op));
   };

@@ -45,6 +45,28 @@ interface Targets {
  * Builds the graph. Construction is backwards-free: each statement is built
  * with the id of the node that follows it, returning the id of its first node.
  */
+/**
+ * Whether a statement may leave the code that follows it: a return or goto
+ * anywhere in it (through blocks and both branches of an if), and with
+ * `loopExits`, a break or continue too (leaving the loop body it is in).
+ */
+export function mayExit(st: Stmt, loopExits = false): boolean {
+  switch (st.kind) {
+    case 'return':
+    case 'goto':
+      return true;
+    case 'break':
+    case 'continue':
+      return loopExits;
+    case 'block':
+      return st.body.some((b) => mayExit(b, loopExits));
+    case 'if':
+      return mayExit(st.then, loopExits) || (st.else !== undefined && mayExit(st.else, loopExits));
+    default:
+      return false;
+  }
+}
+
 export function buildCfg(fn: FunctionIR): Cfg {
   const nodes: CfgNode[] = [];
   const labels = new Map<string, number>();

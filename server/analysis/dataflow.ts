@@ -13,7 +13,7 @@ import { startFailure, type TransactionDef } from '../../shared/model/transactio
 import { sleepingCall, sleepingGuard } from '../../shared/model/sleeping';
 import type { AssignOp, CallOp, Condition, FunctionIR, GuardOp, Op, Span, Stmt } from '../syntax/ir';
 import type { AnalysisContext } from './context';
-import { buildCfg, type Cfg, type CfgNode } from './cfg';
+import { buildCfg, mayExit, type Cfg, type CfgNode } from './cfg';
 import { transactionParam } from '../../shared/model/transactions';
 import { ENTRY_STATE, flagValue, mergeConds, MODELLED_TASK_FLAGS, taskKey, withConds, withCookie, withFlag, type BitVal, type Cookie, type Held, type Origin, type State } from './state';
 
@@ -296,19 +296,7 @@ export class FunctionInterpreter {
     };
     // Every op is looked at (no short cut), so that each start's result variable is noted.
     const touches = (ops: readonly Op[]): boolean => ops.map(opTouches).some(Boolean);
-    const exits = (st: Stmt): boolean => {
-      switch (st.kind) {
-        case 'return':
-        case 'goto':
-          return true;
-        case 'block':
-          return st.body.some(exits);
-        case 'if':
-          return exits(st.then) || (st.else !== undefined && exits(st.else));
-        default:
-          return false;
-      }
-    };
+    const exits = (st: Stmt): boolean => mayExit(st);
     const visit = (st: Stmt): boolean => {
       switch (st.kind) {
         case 'block':
