@@ -77,9 +77,8 @@ export class AnalysisContext {
    * under a spinlock). A file with no atomic section at all lowers none of
    * them, so a global helper that only takes a mutex there has no summary.
    */
-  lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter): TextFilter {
-    if (!this.atomic.test(text)) return base;
-    const underAtomic = this.calledUnderAtomic(text);
+  lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter, underAtomic = this.calledUnderAtomic(text)): TextFilter {
+    if (underAtomic === undefined) return base;
     const definedHere = (t: string): Array<{ name: string; isStatic: boolean }> => {
       const defs = scanDefinitions(t);
       if (defs.length > 0) return defs;
@@ -107,8 +106,9 @@ export class AnalysisContext {
     return eitherFilter(base, relevant);
   }
 
-  /** The names called in the top-level definitions of `text` that enter an atomic section. */
-  calledUnderAtomic(text: string): Set<string> {
+  /** The names called in the top-level definitions of `text` that enter an atomic section; undefined when none does. */
+  calledUnderAtomic(text: string): Set<string> | undefined {
+    if (!this.atomic.test(text)) return undefined;
     const names = new Set<string>();
     for (const r of interestingRanges(text, this.atomic, 1) ?? []) for (const name of calledNames(text.slice(r.startIndex, r.endIndex))) names.add(name);
     return names;

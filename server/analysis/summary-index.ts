@@ -272,7 +272,8 @@ export function analyzeSource(
     readonly only?: readonly string[];
   } = {},
 ): FileAnalysis | undefined {
-  let pattern: TextFilter = options.only ? new RegExp(`\\b(?:${options.only.map(escapeRe).join('|')})\\b`) : ctx.lowering(text, summaries?.pattern ?? ctx.interesting, summaries?.blocking);
+  const atomicCalls = options.only ? undefined : ctx.calledUnderAtomic(text);
+  let pattern: TextFilter = options.only ? new RegExp(`\\b(?:${options.only.map(escapeRe).join('|')})\\b`) : ctx.lowering(text, summaries?.pattern ?? ctx.interesting, summaries?.blocking, atomicCalls);
   if (options.only?.length === 0 || !pattern.test(text)) return undefined;
   // A static function of this file hides every other definition of its name
   // from this file's calls, whether or not the analysis lowers it.
@@ -297,7 +298,6 @@ export function analyzeSource(
   let base: TextFilter = summaries?.pattern ?? ctx.interesting;
   let blocking: TextFilter | undefined = summaries?.blocking;
   const seen = new Set<string>();
-  const atomicCalls = ctx.atomic.test(text) ? ctx.calledUnderAtomic(text) : undefined;
   for (let pass = 1; pass < (options.only ? 1 : SAME_FILE_PASSES); pass++) {
     const lifted: string[] = [];
     const sleepy: string[] = [];
@@ -312,7 +312,7 @@ export function analyzeSource(
     if (sleepy.length > 0) blocking = blocking ? eitherFilter(blocking, namesPattern(sleepy)) : namesPattern(sleepy);
     // Functions that only may sleep matter only to callers under an atomic section.
     if (lifted.length === 0 && (atomicCalls === undefined || !sleepy.some((n) => atomicCalls.has(n)))) break;
-    pattern = ctx.lowering(text, base, blocking);
+    pattern = ctx.lowering(text, base, blocking, atomicCalls);
     analysis = analyse();
   }
   return analysis;
