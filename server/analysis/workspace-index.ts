@@ -60,7 +60,7 @@ interface CacheDocument {
 }
 
 /** Where indexes are cached: $GFP_LENS_CACHE, else $XDG_CACHE_HOME/gfp-lens, else ~/.cache/gfp-lens; never inside the tree. */
-export function cacheDirectory(): string {
+function cacheDirectory(): string {
   if (process.env.GFP_LENS_CACHE) return process.env.GFP_LENS_CACHE;
   const xdg = process.env.XDG_CACHE_HOME;
   return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'gfp-lens');
@@ -167,10 +167,6 @@ export class WorkspaceIndex {
     return this.files.size;
   }
 
-  get(file: string): FileFacts | undefined {
-    return this.files.get(file);
-  }
-
   /**
    * Reads the cache. A missing, unreadable, truncated or foreign cache (another
    * format, key or root) is ignored and the index starts empty: it is rebuilt,
@@ -236,11 +232,6 @@ export class WorkspaceIndex {
     return out;
   }
 
-  /** How many functions' summaries were frozen as unknown because they did not settle. */
-  get frozenCount(): number {
-    return this.frozen.size;
-  }
-
   /** Where each name that has a summary is defined, over the whole tree. */
   nameTable(): Array<[string, NameDefinitions]> {
     const wanted = new Set<string>(this.targetNames());
@@ -300,7 +291,7 @@ export class WorkspaceIndex {
         return stats(false);
       }
       const roundStart = Date.now();
-      const targetsBefore = this.targetNames();
+      const targetsBefore = new Set(this.targetNames());
       const facts = await analyse(dirty, this.summaries(), this.nameTable(), recheck, this.callerInput());
       const namesChanged = new Set<string>(round === 0 ? changed : []);
       // Names whose summaries changed in more than whether they may sleep.
@@ -323,11 +314,8 @@ export class WorkspaceIndex {
         analysed++;
         const before = this.files.get(file);
         if (got.analysed && before) got = mergeFacts(before, got, new Set(got.analysed));
-        for (const name of changedSummaries(before?.summaries ?? [], got.summaries)) {
-          namesChanged.add(name);
-          if (changedSummaries(withoutMayBlock(before?.summaries ?? []), withoutMayBlock(got.summaries)).includes(name)) effectChanged.add(name);
-          if (process.env.GFP_LENS_DEBUG_NAME === name) process.stderr.write(`gfp-lens: ${name} in round ${round}: ${JSON.stringify(got.summaries.filter((x) => x.name === name))}\n`);
-        }
+        for (const name of changedSummaries(before?.summaries ?? [], got.summaries)) namesChanged.add(name);
+        for (const name of changedSummaries(withoutMayBlock(before?.summaries ?? []), withoutMayBlock(got.summaries))) effectChanged.add(name);
         // A new or vanished definition changes how calls of that name resolve.
         for (const name of changedDefinitions(before?.definitions ?? '', got.definitions)) {
           namesChanged.add(name);
@@ -351,11 +339,11 @@ export class WorkspaceIndex {
       const targetsNow = new Set(this.targetNames());
       const targetChanges = new Set<string>();
       for (const name of targetsBefore) if (!targetsNow.has(name)) targetChanges.add(name);
-      for (const name of targetsNow) if (!targetsBefore.includes(name)) targetChanges.add(name);
+      for (const name of targetsNow) if (!targetsBefore.has(name)) targetChanges.add(name);
       relevant.push(...targetChanges);
       for (const name of namesChanged) {
         if (!summarisedNow.has(name) && !summarisedBefore.has(name)) continue;
-        if (this.frozen.has(name) || relevant.includes(name)) continue;
+        if (this.frozen.has(name) || targetChanges.has(name)) continue;
         const count = (changes.get(name) ?? 0) + (round > 0 ? 1 : 0);
         changes.set(name, count);
         if (count > MAX_CHANGES_PER_SUMMARY) this.frozen.add(name);
