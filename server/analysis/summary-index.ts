@@ -36,9 +36,9 @@ export class SummaryIndex {
   /** Definitions of names that have summaries, when a whole tree's name table is known. */
   private nameTable: ReadonlyMap<string, NameDefinitions> = new Map();
   /**
-   * The static functions of the file being analysed, whether or not they have
-   * a summary: one file at a time (a worker analyses thousands, and keeping
-   * them all would grow without end).
+   * The functions the file being analysed defines (and which are static),
+   * whether or not they have a summary: one file at a time (a worker analyses
+   * thousands, and keeping them all would grow without end).
    */
   private local: { readonly file: string; readonly statics: ReadonlySet<string>; readonly all: ReadonlySet<string> } | undefined;
   /** Functions whose callers the index follows (see WorkspaceIndex targets), by name. */
@@ -66,7 +66,6 @@ export class SummaryIndex {
     this.nameTable = table;
   }
 
-  /** The static functions `file` defines (all of them, not only those with summaries). */
   /** The functions `file` defines (all of them, not only those with summaries). */
   setLocalDefinitions(file: string, defs: readonly Definition[]): void {
     this.local = { file, statics: new Set(defs.filter((d) => d.isStatic).map((d) => d.name)), all: new Set(defs.map((d) => d.name)) };
@@ -149,9 +148,9 @@ export class SummaryIndex {
         const s = this.resolve(call.callee, file);
         return s?.nofail ? [s.name, ...s.nofail.via] : undefined;
       },
-      // From another file, only the chains effectfulNames() lets through:
-      // those names are in the lowering pattern, so a static function of the
-      // same name in the calling file is lowered too and shadows the global one.
+      // From another file, only the chains blockingNames() lets through (under
+      // two calls); a static function of the same name in the calling file
+      // shadows the global one (resolve(), with the file's own definitions).
       mayBlock: (call: CallOp): BlockingChain | undefined => {
         const s = this.resolve(call.callee, file);
         if (!s?.mayBlock || (s.file !== file && s.mayBlock.via.length >= 2)) return undefined;
