@@ -2,7 +2,6 @@
 // gfp-lens: the command line. `check` for trees and CI, `explain` for masks.
 // Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or I/O errors.
 
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +15,7 @@ import { collectFiles, runPool, shard } from './check';
 import type { CheckFileOptions, FileResult } from './check-file';
 import type { WorkerInit } from './worker';
 import { MAX_INDEX_ROUNDS, WorkspaceIndex } from '../analysis/workspace-index';
+import { indexKey, toolVersion } from '../analysis/index-key';
 import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile, type RunInfo } from './formats';
 import { GROUPINGS, type GroupBy } from '../../shared/report';
 import { REPORT_FORMATS, renderReport, reportDocument, type ReportFormat } from './report';
@@ -102,14 +102,6 @@ function parseArgs(args: readonly string[], valued: ReadonlySet<string>, boolean
 }
 
 const last = (p: Parsed, name: string): string | undefined => p.flags.get(name)?.at(-1);
-
-function toolVersion(): string {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function examplesDir(): string {
   return path.join(__dirname, '..', '..', '..', 'examples');
@@ -232,8 +224,8 @@ async function analysePaths(p: Parsed, sites: boolean, extra: Pick<CheckFileOpti
       : p.flags.has('interprocedural')
         ? { root: process.cwd(), files: files.map((f) => f.abs), persistent: false }
         : undefined;
-  const indexKey = JSON.stringify([toolVersion(), analysisFingerprint(), baseInit.version, baseInit.treeMasks ?? null]);
-  const results = await checkWithIndex(files.map((f) => f.abs), jobs, timeout, baseInit, progress, indexScope, indexKey);
+  const key = indexKey(baseInit.version, baseInit.treeMasks);
+  const results = await checkWithIndex(files.map((f) => f.abs), jobs, timeout, baseInit, progress, indexScope, key);
   if (progress) process.stderr.write('\r\x1b[K');
 
   const checked: CheckedFile[] = [];
@@ -406,29 +398,6 @@ async function checkWithIndex(
     });
   }
   return results;
-}
-
-/**
- * What the summaries in an index cache depend on besides the files: the
- * analysis code itself. A build that analyses differently (a new model row, a
- * changed rule) must not trust a cache an older one wrote, whatever the
- * package version says.
- */
-function analysisFingerprint(): string {
-  const out = path.join(__dirname, '..', '..');
-  const hash = createHash('sha1');
-  for (const dir of ['shared', 'server/analysis', 'server/syntax']) {
-    const abs = path.join(out, dir);
-    const walk = (d: string): void => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        const f = path.join(d, e.name);
-        if (e.isDirectory()) walk(f);
-        else if (e.name.endsWith('.js')) hash.update(e.name).update(fs.readFileSync(f));
-      }
-    };
-    if (fs.existsSync(abs)) walk(abs);
-  }
-  return hash.digest('hex').slice(0, 16);
 }
 
 function positiveInt(text: string, flag: string): number {
