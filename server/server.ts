@@ -14,19 +14,31 @@ import {
   ShowMessageNotification,
   ResponseError,
   TextDocumentSyncKind,
+  WorkDoneProgress,
+  WorkDoneProgressCreateRequest,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
   type Connection,
   type InitializeParams,
   type InitializeResult,
+  type WorkDoneProgressBegin,
+  type WorkDoneProgressReport,
+  type WorkDoneProgressEnd,
 } from 'vscode-languageserver';
 import { SETTINGS_SECTION } from '../shared/settings';
 import { formatVersion } from '../shared/model/version';
 import { ConfigProvider } from './documents/config';
 import { DocumentStore, type DocumentAnalysis } from './documents/document-store';
+import type { DocumentConfig } from './documents/config';
+import type { ExternalSummaries } from './analysis/incremental';
+import type { IndexEvents } from './index-service';
 import { codeActions, FIX_ALL_KIND } from './features/code-actions';
 import { toDiagnostics } from './features/diagnostics';
 import { hover } from './features/hover';
 import { inlayHints } from './features/inlay-hints';
 import { backendInfo } from './syntax/parser';
+import { IndexService } from './index-service';
+import { fileURLToPath } from 'node:url';
 
 const LANGUAGES = new Set(['c', 'cpp', 'objective-c']);
 
@@ -75,6 +87,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   let inlayRefresh = false;
   let diagnosticRefresh = false;
   let statusNotification = false;
+  let watchedFiles = false;
+  let folders: string[] = [];
   const lastStatus = new Map<string, string>();
   const reported = new Set<string>();
 
@@ -93,7 +107,11 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       }
     },
   });
-  const store = new DocumentStore({ config: (uri) => configs.config(uri) });
+  const indexes = new IndexServices(connection, () => reanalyseOpen());
+  const store = new DocumentStore({
+    config: (uri) => configs.config(uri),
+    external: (uri, config) => (config.index ? indexes.external(uri, config) : undefined),
+  });
   /** Documents whose diagnostics are due, coalesced so a burst of edits publishes once. */
   const due = new Set<string>();
   let flushScheduled = false;
@@ -155,6 +173,14 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     });
   };
 
+  /** The index has new summaries: analyse the open documents again (their function caches stay). */
+  const reanalyseOpen = (): void => {
+    store.reanalyse();
+    for (const uri of store.uris()) publish(uri);
+    if (pullDiagnostics && diagnosticRefresh) void connection.languages.diagnostics.refresh();
+    if (inlayRefresh) void connection.languages.inlayHint.refresh();
+  };
+
   const reanalyseAll = (): void => {
     configs.reset();
     lastStatus.clear();
@@ -174,9 +200,13 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     diagnosticRefresh = caps.workspace?.diagnostics?.refreshSupport === true;
     const init = params.initializationOptions as { statusNotification?: unknown } | null | undefined;
     statusNotification = typeof init === 'object' && init !== null && init.statusNotification === true;
+    indexes.progressSupport = caps.window?.workDoneProgress === true;
+    watchedFiles = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    folders = (params.workspaceFolders ?? []).map((f) => f.uri);
+    if (folders.length === 0 && params.rootUri) folders = [params.rootUri];
     return {
       capabilities: {
-        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
         inlayHintProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite, FIX_ALL_KIND], resolveProvider: false },
@@ -188,9 +218,33 @@ export function startServer(connection: Connection, options: ServerOptions): voi
 
   connection.onInitialized(() => {
     if (dynamicConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
+    // Files changed on disk by something else than this editor (git, a build) refresh the index.
+    if (watchedFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.{c,h}' }] });
+    // The index of each workspace folder's kernel tree starts now, in the
+    // background; documents opened in another tree start theirs on opening.
+    indexes.ready = true;
+    for (const folder of folders) {
+      if (!folder.startsWith('file:')) continue;
+      void safe(`index of ${folder}`, undefined, async () => {
+        const config = await configs.config(`${folder.replace(/\/+$/, '')}/Makefile`);
+        if (config.index) indexes.start(config);
+      });
+    }
+    // Documents opened before now start theirs too.
+    for (const uri of store.uris()) void configs.config(uri).then((config) => config.index && indexes.start(config), () => undefined);
   });
 
-  connection.onDidChangeConfiguration(() => reanalyseAll());
+  connection.onDidChangeConfiguration(() => {
+    indexes.disposeAll();
+    reanalyseAll();
+    // The settings may name another index configuration: start what open documents need.
+    for (const uri of store.uris()) void configs.config(uri).then((config) => config.index && indexes.start(config), () => undefined);
+  });
+
+  connection.onDidSaveTextDocument(({ textDocument: t }) => indexes.fileChanged(t.uri));
+  connection.onDidChangeWatchedFiles(({ changes }) => {
+    for (const c of changes) if (c.type !== FileChangeType.Changed || !store.get(c.uri)) indexes.fileChanged(c.uri);
+  });
 
   connection.onDidOpenTextDocument(({ textDocument: t }) => {
     if (!LANGUAGES.has(t.languageId) && !/\.[ch]$/.test(t.uri)) return;
@@ -239,9 +293,96 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   });
 
   connection.onShutdown(() => {
+    indexes.disposeAll();
     for (const uri of store.uris()) store.close(uri);
     configs.dispose();
   });
 
   connection.listen();
+}
+
+/**
+ * The workspace indexes of the server, one per kernel tree and analysis
+ * configuration, started on first need once the client is initialised, with
+ * their work-done progress (`$/progress`) when the client supports it.
+ */
+class IndexServices {
+  private readonly services = new Map<string, IndexService>();
+  /** Set at `initialized`: no index starts before (the client may not take progress yet). */
+  ready = false;
+  progressSupport = false;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly changed: () => void,
+  ) {}
+
+  /** The index's view of the rest of the tree for a document, starting the index if none covers it yet. */
+  external(uri: string, config: DocumentConfig): ExternalSummaries | undefined {
+    const file = filePath(uri);
+    if (!file || !config.index) return undefined;
+    return this.start(config)?.externalFor(file);
+  }
+
+  start(config: DocumentConfig): IndexService | undefined {
+    const c = config.index;
+    if (!c || !this.ready) return undefined;
+    let service = this.services.get(c.id);
+    if (!service) {
+      service = new IndexService(c, config.context, this.events(c.root));
+      this.services.set(c.id, service);
+      void service.refresh();
+    }
+    return service;
+  }
+
+  fileChanged(uri: string): void {
+    const file = filePath(uri);
+    if (file) for (const s of this.services.values()) s.fileChanged(file);
+  }
+
+  disposeAll(): void {
+    for (const s of this.services.values()) s.dispose();
+    this.services.clear();
+  }
+
+  private events(root: string): IndexEvents {
+    let token: string | undefined;
+    let created: Promise<boolean> | undefined;
+    const send = (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd): void => {
+      if (!created || token === undefined) return;
+      const t = token;
+      void created.then((ok) => {
+        if (ok) void this.connection.sendProgress(WorkDoneProgress.type, t, value);
+      });
+    };
+    return {
+      progress: (e) => {
+        if (!this.progressSupport) return;
+        if (e.kind === 'begin') {
+          token = `gfp-lens-index-${root}-${Date.now()}`;
+          created = this.connection.sendRequest(WorkDoneProgressCreateRequest.type, { token }).then(
+            () => true,
+            () => false,
+          );
+          send({ kind: 'begin', title: 'gfp-lens', message: e.message, percentage: 0, cancellable: false });
+        } else if (e.kind === 'report') send({ kind: 'report', message: e.message, ...(e.percentage !== undefined ? { percentage: e.percentage } : {}) });
+        else {
+          send({ kind: 'end', message: e.message });
+          token = undefined;
+        }
+      },
+      changed: this.changed,
+      log: (message) => this.connection.console.log(message),
+    };
+  }
+}
+
+function filePath(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
 }

@@ -22,6 +22,13 @@ export interface Settings {
   readonly extraTransactions: readonly TransactionDef[];
   /** Files larger than this (UTF-16 code units ≈ bytes for C) are not analysed. */
   readonly maxFileSize: number;
+  /** The workspace index of the kernel tree around open files (cross-file summaries and caller contexts). */
+  readonly index: {
+    readonly enabled: boolean;
+    /** Globs relative to the tree's root; empty = every .c and .h. */
+    readonly include: readonly string[];
+    readonly exclude: readonly string[];
+  };
 }
 
 export interface SettingSpec {
@@ -53,6 +60,7 @@ export const DEFAULT_SETTINGS: Settings = {
   extraAllocators: [],
   extraTransactions: [],
   maxFileSize: 4 * 1024 * 1024,
+  index: { enabled: true, include: [], exclude: [] },
 };
 
 export const SETTING_SPECS: readonly SettingSpec[] = [
@@ -89,6 +97,20 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   {
     name: `${SECTION}.maxFileSize`, type: 'number', default: DEFAULT_SETTINGS.maxFileSize,
     description: 'Files larger than this many characters are not analysed (one information diagnostic says so).',
+  },
+  {
+    name: `${SECTION}.index.enabled`, type: 'boolean', default: true, scope: 'window',
+    description: 'Index the kernel tree around open files in the background (all .c and .h files), so that calls into other files and the contexts of a function\'s callers are known.',
+    markdownDescription: 'Index the kernel tree around open files in the background (every `.c` and `.h`, with worker threads), so that calls of functions in other files (`xfs_trans_alloc()`, `ext4_journal_start()`, lock wrappers) and the contexts at a function\'s call sites are known. Progress shows in the status bar; the index is cached on disk (`~/.cache/gfp-lens/index`) and a restart re-reads only changed files.',
+  },
+  {
+    name: `${SECTION}.index.include`, type: 'array', default: [], scope: 'window',
+    description: 'Globs (relative to the kernel tree\'s root, e.g. "fs/**") of the files to index; empty means every .c and .h file.',
+    markdownDescription: 'Globs relative to the kernel tree\'s root of the files to index, e.g. `["fs/**", "include/**", "mm/**"]`; empty means every `.c` and `.h`. `*` matches within a path component, `**` across components.',
+  },
+  {
+    name: `${SECTION}.index.exclude`, type: 'array', default: [], scope: 'window',
+    description: 'Globs (relative to the kernel tree\'s root, e.g. "drivers/gpu/**") of files to leave out of the index.',
   },
 ];
 
@@ -134,6 +156,7 @@ export function validateSettings(raw: unknown): ValidatedSettings {
   if (raw !== undefined && raw !== null && !isObject(raw)) problems.push(`${SECTION}: expected an object of settings`);
   // Flatten dotted keys that some clients send as they are written.
   if (isObject(src['inlayHints']) && 'enabled' in src['inlayHints']) src['inlayHints.enabled'] = src['inlayHints'].enabled;
+  if (isObject(src['index'])) for (const k of ['enabled', 'include', 'exclude']) if (k in src['index']) src[`index.${k}`] = src['index'][k];
   const get = (key: string): unknown => src[key];
   const bad = (key: string, why: string): void => {
     problems.push(`${SECTION}.${key}: ${why}; using the default`);
@@ -209,8 +232,25 @@ export function validateSettings(raw: unknown): ValidatedSettings {
     else bad('maxFileSize', 'expected a positive number');
   }
 
+  let indexEnabled = DEFAULT_SETTINGS.index.enabled;
+  const ie = get('index.enabled');
+  if (ie !== undefined && ie !== null) {
+    if (typeof ie === 'boolean') indexEnabled = ie;
+    else bad('index.enabled', 'expected true or false');
+  }
+  const globs = (key: 'index.include' | 'index.exclude'): string[] => {
+    const v = get(key);
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length > 0)) {
+      bad(key, 'expected an array of glob strings such as "fs/**"');
+      return [];
+    }
+    return v as string[];
+  };
+  const index = { enabled: indexEnabled, include: globs('index.include'), exclude: globs('index.exclude') };
+
   return {
-    settings: { kernelVersion, parserBackend, inlayHints: { enabled: inlay }, severity, extraAllocators, extraTransactions, maxFileSize },
+    settings: { kernelVersion, parserBackend, inlayHints: { enabled: inlay }, severity, extraAllocators, extraTransactions, maxFileSize, index },
     problems,
   };
 }

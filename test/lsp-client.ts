@@ -16,6 +16,10 @@ export interface ClientOptions {
   pull?: boolean;
   /** Sent as `initializationOptions`. */
   initializationOptions?: unknown;
+  /** Declare work-done progress support (`window.workDoneProgress`) and record `$/progress`. */
+  progress?: boolean;
+  /** Extra environment of the server process (e.g. GFP_LENS_CACHE). */
+  env?: Record<string, string>;
 }
 
 export class TestClient {
@@ -26,12 +30,14 @@ export class TestClient {
   readonly warnings: string[] = [];
   /** Every `gfp-lens/status` notification received, in order. */
   readonly statuses: Array<Record<string, unknown>> = [];
+  /** Every `$/progress` value received, in order, with its token. */
+  readonly progress: Array<{ token: string | number; value: { kind: string; message?: string; title?: string; percentage?: number } }> = [];
   settings: Record<string, unknown>;
   private waiters: Array<() => void> = [];
 
   constructor(options: ClientOptions = {}) {
     this.settings = options.settings ?? {};
-    this.child = spawn(process.execPath, [SERVER_MAIN, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [SERVER_MAIN, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
     this.child.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     this.conn = createMessageConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
@@ -48,14 +54,38 @@ export class TestClient {
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onRequest('workspace/inlayHint/refresh', () => null);
     this.conn.onRequest('workspace/diagnostic/refresh', () => null);
+    this.conn.onRequest('window/workDoneProgress/create', () => null);
+    this.conn.onNotification('$/progress', (p: TestClient['progress'][number]) => {
+      this.progress.push(p);
+      this.wake();
+    });
     this.conn.listen();
     this.pull = options.pull === true;
+    this.workDoneProgress = options.progress === true;
     this.initializationOptions = options.initializationOptions;
   }
 
   private readonly initializationOptions: unknown;
 
   private readonly pull: boolean;
+
+  private readonly workDoneProgress: boolean;
+
+  /** Waits until `done()` holds, re-checking on every notification. */
+  async waitFor(what: string, done: () => boolean, timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; stderr: ${this.stderr.join('')}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
 
   private wake(): void {
     const w = this.waiters;
@@ -70,6 +100,7 @@ export class TestClient {
       ...(this.initializationOptions !== undefined ? { initializationOptions: this.initializationOptions } : {}),
       capabilities: {
         workspace: { configuration: true, workspaceEdit: { documentChanges: true }, didChangeConfiguration: { dynamicRegistration: true } },
+        ...(this.workDoneProgress ? { window: { workDoneProgress: true } } : {}),
         textDocument: {
           hover: { contentFormat: ['markdown'] },
           codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix', 'refactor', 'source'] } } },

@@ -54,7 +54,15 @@ test('manifest: the server accepts every contributed default and enum value', ()
     }
   }
   // The window-scoped ones are the ones that cannot differ per file.
-  assert.deepEqual(Object.entries(props).filter(([, p]) => p.scope === 'window').map(([n]) => n).sort(), ['gfp-lens.includeCppHeaders', 'gfp-lens.parserBackend', 'gfp-lens.trace.server']);
+  assert.deepEqual(Object.entries(props).filter(([, p]) => p.scope === 'window').map(([n]) => n).sort(), [
+    'gfp-lens.includeCppHeaders',
+    // One index per tree: its settings are read for the tree, not per file.
+    'gfp-lens.index.enabled',
+    'gfp-lens.index.exclude',
+    'gfp-lens.index.include',
+    'gfp-lens.parserBackend',
+    'gfp-lens.trace.server',
+  ]);
 });
 
 test('manifest: commands registered by the client are contributed, and only those', () => {

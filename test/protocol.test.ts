@@ -45,7 +45,7 @@ test('initialize: incremental sync, hover, inlay hints, code actions; nothing cl
   const c = client();
   const init = await c.initialize();
   const caps = init.capabilities as Record<string, unknown>;
-  assert.deepEqual(caps.textDocumentSync, { openClose: true, change: 2 });
+  assert.deepEqual(caps.textDocumentSync, { openClose: true, change: 2, save: { includeText: false } });
   assert.equal(caps.hoverProvider, true);
   assert.ok(caps.inlayHintProvider);
   assert.ok(caps.codeActionProvider);

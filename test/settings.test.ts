@@ -23,6 +23,9 @@ test('every spec names a real field whose default matches DEFAULT_SETTINGS', () 
     'gfp-lens.extraAllocators': DEFAULT_SETTINGS.extraAllocators,
     'gfp-lens.extraTransactions': DEFAULT_SETTINGS.extraTransactions,
     'gfp-lens.maxFileSize': DEFAULT_SETTINGS.maxFileSize,
+    'gfp-lens.index.enabled': DEFAULT_SETTINGS.index.enabled,
+    'gfp-lens.index.include': DEFAULT_SETTINGS.index.include,
+    'gfp-lens.index.exclude': DEFAULT_SETTINGS.index.exclude,
   };
   assert.deepEqual(SETTING_SPECS.map((s) => s.name).sort(), Object.keys(flat).sort());
   for (const s of SETTING_SPECS) {
@@ -67,6 +70,18 @@ test('bad values fall back to defaults, each with a problem naming the setting',
     assert.ok(problems.some((p) => p.includes(name)), `no problem for ${name}: ${problems.join(' | ')}`);
   }
   assert.equal(problems.length, 8);
+});
+
+test('index settings: nested or dotted, globs validated', () => {
+  const nested = validateSettings({ index: { enabled: false, include: ['fs/**', 'include/**'], exclude: ['fs/bcachefs/**'] } });
+  assert.deepEqual(nested.problems, []);
+  assert.deepEqual(nested.settings.index, { enabled: false, include: ['fs/**', 'include/**'], exclude: ['fs/bcachefs/**'] });
+  const dotted = validateSettings({ 'index.enabled': true, 'index.exclude': ['drivers/**'] });
+  assert.deepEqual(dotted.settings.index, { enabled: true, include: [], exclude: ['drivers/**'] });
+  const bad = validateSettings({ index: { enabled: 'no', include: 'fs/**', exclude: [3] } });
+  assert.deepEqual(bad.settings.index, DEFAULT_SETTINGS.index);
+  assert.equal(bad.problems.length, 3);
+  for (const name of ['index.enabled', 'index.include', 'index.exclude']) assert.ok(bad.problems.some((p) => p.includes(`gfp-lens.${name}:`)), name);
 });
 
 test('extra allocators and transactions reach the analysis context', () => {

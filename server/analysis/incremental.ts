@@ -16,14 +16,24 @@
 // edit that changes no summary costs one round. A function's key includes the
 // summaries of the functions it calls, so it is re-analysed exactly when its
 // text or a callee's summary changed.
+//
+// With the workspace index (ExternalSummaries), calls of functions the
+// document does not define resolve through the index's summaries of the rest
+// of the tree, and the contexts at the calls of the document's functions come
+// from the index: both are part of a function's key, so a new index
+// generation re-analyses only the functions whose callees or callers changed.
+// The document's own definitions always win over what the index read from
+// disk (the text on disk may be older than the editor's).
 
 import type { FindingData } from '../../shared/evaluate';
 import type { SyntaxNode } from '../syntax/backend';
 import { ExtractCache } from '../syntax/extract-cache';
 import { shiftSpans as shift } from '../syntax/shift-spans';
-import type { FileIR, FunctionIR } from '../syntax/ir';
+import type { CallOp, FileIR, FunctionIR } from '../syntax/ir';
 import { collectSites, LineIndex, mayBlockCallFindings, mayBlockChain, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
-import { blockingPattern, patternWith, SummaryIndex } from './summary-index';
+import { blockingPattern, patternWith, SummaryIndex, type SummaryContext } from './summary-index';
+import { eitherFilter } from '../syntax/ranges';
+import { scanDefinitions } from './definitions';
 import { summarize, type FunctionSummary } from './summary';
 import type { AnalysisContext } from './context';
 import { analyzeFlow, type CalleeEffects } from './dataflow';
@@ -65,6 +75,20 @@ const MAX_ROUNDS = 6;
 /** The document's own name in the summary index (one file). */
 const SELF = '';
 
+/**
+ * The rest of the tree, as the workspace index knows it, seen from one
+ * document: summaries of other files' functions, the tree's name table and
+ * the contexts at the calls of this file's functions.
+ */
+export interface ExternalSummaries {
+  /** The document's path, as the index names files. */
+  readonly file: string;
+  /** The index's summary context: its pattern lowers the callers of every function with an effect (hovers show them). */
+  readonly context: SummaryContext;
+  /** Changes whenever the index's summaries or caller contexts change. */
+  readonly generation: number;
+}
+
 /** Called between functions: throws (or rejects) to abandon stale work. */
 export type Checkpoint = () => void | Promise<void>;
 
@@ -83,19 +107,21 @@ export class FunctionCache {
    * Analyses `root`/`text`, reusing cached functions. `contextKey` must change
    * whenever `ctx` or `callees` would give different results.
    */
-  async analyze(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, checkpoint?: Checkpoint): Promise<IncrementalAnalysis> {
+  async analyze(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, checkpoint?: Checkpoint, external?: ExternalSummaries): Promise<IncrementalAnalysis> {
     if (this.summaryKey !== contextKey) {
       this.summaries = [];
       this.summaryKey = contextKey;
     }
     let analysed = 0;
     let round: Round | undefined;
+    // Every name the document defines, lowered or not: those calls never go to the index.
+    const defined = external ? new Set(scanDefinitions(text).map((d) => d.name)) : undefined;
     for (let i = 0; i < MAX_ROUNDS; i++) {
       const index = new SummaryIndex();
       // Names defined twice (#ifdef variants) stay unknown, as in analyzeIR: never guessed.
       const names = this.summaries.map((x) => x.name);
       index.setFile(SELF, this.summaries.filter((x) => names.indexOf(x.name) === names.lastIndexOf(x.name)));
-      round = await this.round(ctx, contextKey, root, text, index, checkpoint);
+      round = await this.round(ctx, contextKey, root, text, layered(index, external, defined), checkpoint);
       analysed += round.analysed;
       const same = JSON.stringify(round.summaries) === JSON.stringify(this.summaries);
       this.summaries = round.summaries;
@@ -112,12 +138,16 @@ export class FunctionCache {
   private readonly extractor = new ExtractCache();
   private summaryKey = '';
 
-  /** One pass over the functions with the given summaries of this document's functions. */
-  private async round(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, index: SummaryIndex, checkpoint?: Checkpoint): Promise<Round> {
-    const pattern = ctx.lowering(text, patternWith(ctx, index), blockingPattern(index));
+  /** One pass over the functions with the given summaries of this document's functions (and the index's). */
+  private async round(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, layers: Layered, checkpoint?: Checkpoint): Promise<Round> {
+    const { own, external } = layers;
+    const ownBlocking = blockingPattern(own);
+    const extBlocking = external?.context.blocking;
+    const blocking = ownBlocking && extBlocking ? eitherFilter(ownBlocking, extBlocking) : ownBlocking ?? extBlocking;
+    const pattern = ctx.lowering(text, external ? eitherFilter(patternWith(ctx, own), external.context.pattern) : patternWith(ctx, own), blocking);
     const lines = new LineIndex(text);
     const ir = this.extractor.extract(root, text, pattern, (o) => lines.line(o));
-    const callees = index.forFile(SELF);
+    const callees = layers.effects;
     const next = new Map<string, CachedFunction>();
     const functions: FunctionAnalysis[] = [];
     const summaries: FunctionSummary[] = [];
@@ -130,10 +160,12 @@ export class FunctionCache {
       // The summaries this function's calls see: part of what it depends on.
       const used: string[] = [];
       for (const name of new Set(body.match(/\b[A-Za-z_]\w*(?=\s*\()/g) ?? [])) {
-        const s = index.resolve(name, SELF);
-        if (s) used.push(`${name}=${JSON.stringify([s.outcomes, s.nofail ?? null, s.mayBlock ?? null, s.unknown])}`);
+        const s = layers.resolve(name);
+        if (s) used.push(`${name}=${JSON.stringify([s.file === SELF ? 0 : 1, s.outcomes, s.nofail ?? null, s.mayBlock ?? null, s.unknown])}`);
       }
-      const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${lines.line(base)}\u0000${used.join(';')}\u0000${body}`;
+      // The contexts at this function's calls elsewhere in the tree (hovers and the callers' verdicts).
+      const callers = external ? JSON.stringify(callees.callers?.(fn.name) ?? null) : '';
+      const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${lines.line(base)}\u0000${used.join(';')}\u0000${callers}\u0000${body}`;
       let entry = next.get(key) ?? this.entries.get(key);
       if (!entry) {
         // Yield to the event loop every ~10 ms of work, so that other documents
@@ -142,7 +174,7 @@ export class FunctionCache {
           await checkpoint();
           sinceYield = Date.now();
         }
-        entry = analyseRelative(ctx, fn, base, thread, lines, callees, index);
+        entry = analyseRelative(ctx, fn, base, thread, lines, callees);
         analysed++;
       }
       next.set(key, entry);
@@ -161,19 +193,19 @@ export class FunctionCache {
   }
 }
 
-function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thread: boolean, lines: LineIndex, callees: CalleeEffects, index: SummaryIndex): CachedFunction {
+function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thread: boolean, lines: LineIndex, callees: CalleeEffects): CachedFunction {
   // Exactly the per-function step of analyzeIR(), on the function shifted to
   // start at offset 0; messages get document lines through the base.
   const relFn = shift(fn, -base);
   const flow = analyzeFlow(ctx, relFn, callees);
-  const sites = collectSites(ctx, flow);
+  const sites = collectSites(ctx, flow, callees.callers?.(fn.name));
   const findings: FindingData[] = [];
   for (const site of sites) findings.push(...site.evaluation.findings);
   findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o + base), { threadFunction: thread }));
   if (callees.nofail) findings.push(...nofailFindings(flow, callees));
   findings.push(...mayBlockCallFindings(ctx, flow, callees));
   const rel: FunctionResult = { fn: relFn, flow, sites };
-  return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, index.forFile(SELF)), mayBlockChain(rel.flow, sites, index.forFile(SELF))) };
+  return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, callees), mayBlockChain(rel.flow, sites, callees)) };
 }
 
 function absolute(fn: FunctionIR, entry: CachedFunction, base: number): FunctionAnalysis {
@@ -194,4 +226,45 @@ function dedupe(findings: FindingData[]): FindingData[] {
     seen.add(key);
     return true;
   });
+}
+
+/** The document's own summaries over the index's: what one round's calls resolve to. */
+interface Layered {
+  readonly own: SummaryIndex;
+  readonly external: ExternalSummaries | undefined;
+  readonly effects: CalleeEffects;
+  /** The summary a call of `name` reaches (for the function cache's keys). */
+  resolve(name: string): FunctionSummary | undefined;
+}
+
+/**
+ * Calls of names the document defines resolve in the document (as C does: its
+ * static or global definition), the others through the index, except to this
+ * file's summaries on disk: a function the editor's text no longer defines
+ * does not exist, whatever the index read.
+ */
+function layered(own: SummaryIndex, external: ExternalSummaries | undefined, defined: ReadonlySet<string> | undefined): Layered {
+  const mine = own.forFile(SELF);
+  if (!external || !defined) return { own, external: undefined, effects: mine, resolve: (name) => own.resolve(name, SELF) };
+  const index = external.context.index;
+  const theirs = index.forFile(external.file);
+  const isMine = (name: string): boolean => defined.has(name) || own.resolve(name, SELF) !== undefined;
+  const foreign = (name: string): FunctionSummary | undefined => {
+    if (isMine(name)) return undefined;
+    const s = index.resolve(name, external.file);
+    return s && s.file !== external.file ? s : undefined;
+  };
+  const pick = <T>(call: CallOp, ours: ((c: CallOp) => T | undefined) | undefined, other: ((c: CallOp) => T | undefined) | undefined): T | undefined =>
+    isMine(call.callee) ? ours?.(call) : foreign(call.callee) ? other?.(call) : undefined;
+  return {
+    own,
+    external,
+    effects: {
+      callers: (fn) => theirs.callers?.(fn),
+      outcomes: (call) => pick(call, mine.outcomes, theirs.outcomes),
+      nofail: (call) => pick(call, mine.nofail, theirs.nofail),
+      mayBlock: (call) => pick(call, mine.mayBlock, theirs.mayBlock),
+    },
+    resolve: (name) => own.resolve(name, SELF) ?? foreign(name),
+  };
 }

@@ -12,11 +12,15 @@ import { checkFile, type CheckFileOptions } from './check-file';
 import { summaryContext, type NameDefinitions } from '../analysis/summary-index';
 import type { FunctionSummary } from '../analysis/summary';
 import type { CallerInput, Recheck } from '../analysis/workspace-index';
+import type { AllocatorDef } from '../../shared/model/allocators';
+import type { TransactionDef } from '../../shared/model/transactions';
 
 export interface WorkerInit {
   readonly backend: BackendChoice;
   readonly version: string;
   readonly treeMasks?: { readonly masks: ReadonlyArray<[string, string]>; readonly path: string };
+  /** The language server's index: the allocators and transactions its settings add to the model. */
+  readonly extra?: { readonly allocators: readonly AllocatorDef[]; readonly transactions: readonly TransactionDef[] };
   readonly options: CheckFileOptions;
   /** Summaries of every file's effectful functions, from the rounds so far. */
   readonly summaries?: readonly FunctionSummary[];
@@ -34,7 +38,10 @@ export type WorkerRequest = { readonly id: number; readonly file: string };
 
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
-  const ctx = new AnalysisContext(parseVersion(init.version), init.treeMasks ? { treeMasks: { masks: new Map(init.treeMasks.masks), path: init.treeMasks.path } } : {});
+  const ctx = new AnalysisContext(parseVersion(init.version), {
+    ...(init.treeMasks ? { treeMasks: { masks: new Map(init.treeMasks.masks), path: init.treeMasks.path } } : {}),
+    ...(init.extra ? { extraAllocators: init.extra.allocators, extraTransactions: init.extra.transactions } : {}),
+  });
   let parser: CParser;
   try {
     parser = await createParser(init.backend);

@@ -11,6 +11,9 @@ import { AnalysisContext } from '../analysis/context';
 import { chooseVersion, findKernelTree, type KernelTree } from '../kernel-tree';
 import type { BackendChoice, CParser } from '../syntax/backend';
 import { createParser } from '../syntax/parser';
+import { indexKey } from '../analysis/index-key';
+import type { AllocatorDef } from '../../shared/model/allocators';
+import type { TransactionDef } from '../../shared/model/transactions';
 
 export interface DocumentConfig {
   readonly settings: Settings;
@@ -20,6 +23,21 @@ export interface DocumentConfig {
   readonly parser: CParser;
   /** "kernel 6.12 (Makefile of /src/linux (6.12.117))", for hovers and logs. */
   readonly kernel: string;
+  /** The workspace index this document's analysis uses: of the kernel tree around it, unless the settings turn it off. */
+  readonly index?: IndexConfig;
+}
+
+/** What the workspace index of one tree is built with; documents with equal `id`s share one index. */
+export interface IndexConfig {
+  readonly root: string;
+  /** The cache key (tool, analysis code, version, masks) and the model's additions. */
+  readonly id: string;
+  readonly key: string;
+  readonly version: string;
+  readonly treeMasks?: { readonly masks: ReadonlyArray<[string, string]>; readonly path: string };
+  readonly extra?: { readonly allocators: readonly AllocatorDef[]; readonly transactions: readonly TransactionDef[] };
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
 }
 
 export interface ConfigSource {
@@ -72,7 +90,8 @@ export class ConfigProvider {
     }
     const { settings, problems } = validateSettings(raw);
     if (problems.length > 0) this.source.report(problems);
-    const tree = settings.kernelVersion === 'auto' ? this.kernelTree(uri) : undefined;
+    const around = this.kernelTree(uri);
+    const tree = settings.kernelVersion === 'auto' ? around : undefined;
     const choice = chooseVersion(settings.kernelVersion === 'auto' ? undefined : parseVersion(settings.kernelVersion), tree);
     const treeMasks = choice.tree?.gfpHeader && settings.kernelVersion === 'auto' ? { masks: choice.tree.gfpHeader.masks, path: choice.tree.gfpHeader.path } : undefined;
     const contextKey = JSON.stringify({
@@ -99,7 +118,7 @@ export class ConfigProvider {
       this.parsers.delete(settings.parserBackend);
       parser = await this.parser('auto');
     }
-    return { settings, context, contextKey, parser, kernel: `kernel ${formatVersion(choice.version)} (${choice.source})` };
+    return { settings, context, contextKey, parser, kernel: `kernel ${formatVersion(choice.version)} (${choice.source})`, ...(around && settings.index.enabled ? { index: indexConfig(around.root, formatVersion(choice.version), treeMasks, settings) } : {}) };
   }
 
   private parser(choice: BackendChoice): Promise<CParser> {
@@ -123,4 +142,21 @@ export class ConfigProvider {
     if (!this.trees.has(dir)) this.trees.set(dir, findKernelTree(dir));
     return this.trees.get(dir);
   }
+}
+
+function indexConfig(root: string, version: string, treeMasks: { masks: ReadonlyMap<string, string>; path: string } | undefined, settings: Settings): IndexConfig {
+  const masks = treeMasks ? { masks: [...treeMasks.masks] as Array<[string, string]>, path: treeMasks.path } : undefined;
+  const extra = settings.extraAllocators.length > 0 || settings.extraTransactions.length > 0 ? { allocators: settings.extraAllocators, transactions: settings.extraTransactions } : undefined;
+  // The model's additions change what the analysis finds: part of the cache key.
+  const key = extra ? `${indexKey(version, masks)}${JSON.stringify(extra)}` : indexKey(version, masks);
+  return {
+    root,
+    id: JSON.stringify([root, key, settings.index.include, settings.index.exclude]),
+    key,
+    version,
+    ...(masks ? { treeMasks: masks } : {}),
+    ...(extra ? { extra } : {}),
+    include: settings.index.include,
+    exclude: settings.index.exclude,
+  };
 }

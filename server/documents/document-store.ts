@@ -9,7 +9,7 @@
 
 import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { CParser, Point, SyntaxTree, TextEdit } from '../syntax/backend';
-import { FunctionCache, type IncrementalAnalysis } from '../analysis/incremental';
+import { FunctionCache, type ExternalSummaries, type IncrementalAnalysis } from '../analysis/incremental';
 import type { DocumentConfig } from './config';
 
 /** The analysis of one document version, or why there is none. */
@@ -20,6 +20,8 @@ export interface DocumentAnalysis {
   readonly config: DocumentConfig;
   /** Absent when the file is not analysed (`skipped` says why). */
   readonly result?: IncrementalAnalysis;
+  /** The workspace index's view of the rest of the tree, when it was used. */
+  readonly external?: ExternalSummaries;
   readonly skipped?: string;
   /** Whether the tree has syntax errors (ERROR or MISSING nodes). */
   readonly hasSyntaxErrors: boolean;
@@ -40,13 +42,18 @@ interface Entry {
   /** Edits recorded on `tree` since it was last parsed. */
   dirty: boolean;
   cache: FunctionCache;
-  memo?: { version: number; generation: number; promise: Promise<DocumentAnalysis | undefined> };
+  memo?: { version: number; generation: number; external: number; promise: Promise<DocumentAnalysis | undefined> };
   closed: boolean;
 }
 
 export interface StoreEnvironment {
   /** The configuration (settings, context, parser) for a document. */
   config(uri: string): Promise<DocumentConfig>;
+  /**
+   * The workspace index's summaries of the rest of the tree for a document
+   * analysed with `config`, when an index covers it (and has something).
+   */
+  external?(uri: string, config: DocumentConfig): ExternalSummaries | undefined;
 }
 
 export class DocumentStore {
@@ -112,6 +119,17 @@ export class DocumentStore {
     return [...this.entries.keys()];
   }
 
+  /**
+   * The workspace index changed: analyse again on next request, keeping the
+   * function caches (a function whose callees' and callers' summaries did not
+   * change comes from the cache).
+   */
+  reanalyse(): void {
+    this.externalGeneration++;
+  }
+
+  private externalGeneration = 0;
+
   /** Settings changed: re-analyse everything from scratch on next request. */
   invalidate(): void {
     this.generation++;
@@ -129,13 +147,14 @@ export class DocumentStore {
     const e = this.entries.get(uri);
     if (!e) return Promise.resolve(undefined);
     const version = e.document.version;
-    if (e.memo && e.memo.version === version && e.memo.generation === this.generation) return e.memo.promise;
+    if (e.memo && e.memo.version === version && e.memo.generation === this.generation && e.memo.external === this.externalGeneration) return e.memo.promise;
     const generation = this.generation;
+    const external = this.externalGeneration;
     const promise = this.run(e, version, generation).catch((err: unknown) => {
       if (err instanceof StaleError) return undefined;
       throw err;
     });
-    e.memo = { version, generation, promise };
+    e.memo = { version, generation, external, promise };
     return promise;
   }
 
@@ -168,15 +187,24 @@ export class DocumentStore {
     const tree = this.parse(e, config.parser, text);
     const root = tree.rootNode;
     const hasSyntaxErrors = root.hasError;
-    if (!config.context.lowering(text).test(text)) {
+    const external = this.env.external?.(e.document.uri, config);
+    // (A call that may sleep, of a function in another file, is worth reading under an atomic section.)
+    if (!config.context.lowering(text, undefined, external?.context.blocking).test(text)) {
       return { ...base, result: { ir: { functions: [], threadFunctions: new Set() }, functions: [], sites: [], findings: [], analysed: 0 }, hasSyntaxErrors };
     }
-    const result = await e.cache.analyze(config.context, config.contextKey, root, text, async () => {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      check();
-    });
+    const result = await e.cache.analyze(
+      config.context,
+      config.contextKey,
+      root,
+      text,
+      async () => {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        check();
+      },
+      external,
+    );
     check();
-    return { ...base, result, hasSyntaxErrors };
+    return { ...base, result, hasSyntaxErrors, ...(external ? { external } : {}) };
   }
 
   private parse(e: Entry, parser: CParser, text: string): SyntaxTree {

@@ -7,7 +7,8 @@
 
 import type { Hover } from 'vscode-languageserver';
 import { MarkupKind } from 'vscode-languageserver';
-import type { ContextVariant, PathState, ScopeOrigin } from '../../shared/evaluate';
+import type { CallerContext, CallerCounts, CallerVerdicts, ContextVariant, PathState, ScopeOrigin } from '../../shared/evaluate';
+import type { FunctionSummary } from '../analysis/summary';
 import { explain, ExplainError } from '../../shared/explain';
 import { describeReserves, type EffectiveContext } from '../../shared/fold';
 import { flagBit, GFP_FLAGS } from '../../shared/model/gfp-flags';
@@ -67,6 +68,13 @@ export function hover(a: DocumentAnalysis, offset: number): Hover | null {
     const what = tx.def.scope === 'nofs' ? 'enters a NOFS scope' : tx.def.scope === 'nofs-conditional' ? 'enters a NOFS scope on some paths' : 'enters no scope';
     const md = `**${word.word}()** · ${tx.def.fs} transaction ${tx.role} (${tx.role === 'start' ? what : `ends what ${tx.def.start[0]}() started`})\n\n${tx.def.note}\n\n_${tx.def.cite}_`;
     return { contents: { kind: MarkupKind.Markdown, value: md }, range: rangeOf(doc, word.span) };
+  }
+  // A function of another file, as the workspace index knows it.
+  if (fa && a.external && !target && callAt(fa, offset)?.callee === word.word) {
+    const s = a.external.context.index.resolve(word.word, a.external.file);
+    if (s && s.file !== a.external.file) {
+      return { contents: { kind: MarkupKind.Markdown, value: summaryMarkdown(s, relativeTo(a.config.index?.root, s.file)) }, range: rangeOf(doc, word.span) };
+    }
   }
   return null;
 }
@@ -150,9 +158,34 @@ export function siteMarkdown(site: SiteResult, model: GfpModel, line: (o: number
       }
     }
   }
+  if (site.input.callers) out.push('', callersText(site.input.callers, e.callers));
   const findings = e.findings.map((f) => `\`${f.code}\``);
   if (findings.length > 0) out.push('', `Findings: ${findings.join(', ')}`);
   return out.join('\n');
+}
+
+function countsText(c: CallerCounts, yes: string): string {
+  const parts: string[] = [];
+  if (c.yes > 0) parts.push(`${c.yes} ${yes}`);
+  if (c.varies > 0) parts.push(`${c.varies} on some paths`);
+  if (c.no > 0) parts.push(`${c.no} not`);
+  if (c.unknown > 0) parts.push(`${c.unknown} unknown`);
+  return parts.join(', ');
+}
+
+/**
+ * The contexts at the calls of the enclosing function, from the workspace
+ * index: how many, how many in a scope, under a lock; and what they make of
+ * this site's verdicts.
+ */
+export function callersText(c: CallerContext, verdicts?: CallerVerdicts): string {
+  if (c.count === 0) return 'Callers (workspace index): **none** in the tree (a pointer call or another tree may still reach it)';
+  const parts = [`${c.count} call site${c.count === 1 ? '' : 's'}`, `NOFS: ${countsText(c.fs, 'in scope')}`];
+  if (c.io.yes + c.io.varies > 0) parts.push(`NOIO: ${countsText(c.io, 'in scope')}`);
+  if (c.atomic.yes + c.atomic.varies + c.atomic.unknown > 0) parts.push(`atomic: ${countsText(c.atomic, 'under a lock or with irqs off')}`);
+  let text = `Callers (workspace index): ${parts.join(' · ')}`;
+  if (verdicts) text += `\n\nWith the callers: excludes FS **${verdicts.fs}** · excludes IO **${verdicts.io}** · may block **${verdicts.mayBlock}** · atomic **${verdicts.atomic}**`;
+  return text;
 }
 
 // ---- GFP names ---------------------------------------------------------------
@@ -301,5 +334,41 @@ function functionMarkdown(fa: FunctionAnalysis, a: DocumentAnalysis, line: (o: n
   if (nofail.length > 0) out.push('', `__GFP_NOFAIL: ${nofail.map((s) => `line ${line(s.call.span.start)}`).join(', ')}`);
   if (saves.length > 0) out.push('', `Scopes: ${saves.map((s) => `\`${s.callee}()\` line ${line(s.span.start)}`).join(', ')}`);
   if (fa.flow.overflow) out.push('', '_Too many paths to follow: contexts here are unknown._');
+  const callers = a.external?.context.index.forFile(a.external.file).callers?.(fa.fn.name);
+  if (callers) out.push('', callersText(callers));
   return out.join('\n');
+}
+
+/** What the workspace index knows of a function defined in another file. */
+export function summaryMarkdown(s: FunctionSummary, where: string): string {
+  const head: string[] = [];
+  const enters = new Set<string>();
+  const leaves = new Set<string>();
+  const acquires = new Set<string>();
+  const releases = new Set<string>();
+  for (const o of s.outcomes) {
+    for (const f of o.enter?.flags ?? []) enters.add(flagWord(f));
+    for (const f of o.leave?.flags ?? []) leaves.add(flagWord(f));
+    if (o.acquire) acquires.add(`${o.acquire.kind} \`${o.acquire.lock}\``);
+    for (const r of o.release ?? []) releases.add(`${r.kind} \`${r.lock}\``);
+  }
+  const some = (pred: (o: FunctionSummary['outcomes'][number]) => boolean): string => (s.outcomes.every(pred) ? '' : ' (on some paths)');
+  if (enters.size > 0) head.push(`enters ${[...enters].join(', ')}${some((o) => o.enter !== undefined)}`);
+  if (leaves.size > 0) head.push(`leaves ${[...leaves].join(', ')}${some((o) => o.leave !== undefined)}`);
+  if (acquires.size > 0) head.push(`returns holding ${[...acquires].join(', ')}${some((o) => o.acquire !== undefined)}`);
+  if (releases.size > 0) head.push(`releases ${[...releases].join(', ')}`);
+  if (s.unknown) head.push('could not be followed (its effect is unknown)');
+  if (head.length === 0) head.push('no effect on the scope or locks of its callers');
+  const out = [`**\`${s.name}()\`** ${head.join(' · ')}`, '', `_${s.isStatic ? 'static, ' : ''}${where} (workspace index)_`];
+  if (s.mayBlock) out.push('', `May block: ${[...s.mayBlock.via, s.mayBlock.at].map((x) => `\`${x}\``).join(' → ')}`);
+  if (s.nofail) out.push('', `Reaches __GFP_NOFAIL${s.nofail.via.length > 0 ? ` via ${s.nofail.via.map((x) => `\`${x}()\``).join(' → ')}` : ''}`);
+  return out.join('\n');
+}
+
+function flagWord(flag: string): string {
+  return flag === 'PF_MEMALLOC' ? 'a no-reclaim scope' : `a ${flag.replace('PF_MEMALLOC_', '')} scope`;
+}
+
+function relativeTo(root: string | undefined, file: string): string {
+  return root && file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
 }
