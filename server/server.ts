@@ -210,7 +210,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
         hoverProvider: true,
         inlayHintProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite, FIX_ALL_KIND], resolveProvider: false },
-        ...(pullDiagnostics ? { diagnosticProvider: { identifier: 'gfp-lens', interFileDependencies: false, workspaceDiagnostics: false } } : {}),
+        ...(pullDiagnostics ? { diagnosticProvider: { identifier: 'gfp-lens', interFileDependencies: true, workspaceDiagnostics: false } } : {}),
       },
       serverInfo: { name: options.name, version: options.version },
     };
