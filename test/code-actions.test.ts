@@ -162,6 +162,35 @@ test('headline refactor: a taken cookie name is not reused; an xfs transaction g
   assert.ok(!titlesB.some((t) => t.startsWith('Replace GFP_NOFS')), titlesB.join('; '));
 });
 
+test('no scope at a lock in a function handed a running transaction (btrfs, xfs): the GFP_NOFS is for the transaction', async () => {
+  const text = fs.readFileSync(path.join(FIXTURE_ROOT, 'misc', 'refactor-anchors.c'), 'utf8');
+  const a = await analyseDocument(text);
+  const refactors = plainActions(a, 0, text.length).filter((x) => x.fix.title.startsWith('Replace GFP_NOFS'));
+  const inside = (name: string) => {
+    const start = text.indexOf(`${name}(`);
+    const end = text.indexOf('\n}\n', start);
+    return refactors.filter((x) => x.fix.edits.some((e) => e.span.start > start && e.span.start < end));
+  };
+  assert.equal(inside('demo_btrfs_add_item').length, 0);
+  // The same shape without the handle is offered the lock anchor.
+  assert.equal(inside('demo_locked_update').length, 1);
+  const xfs = [
+    'static int demo_xfs_step(struct xfs_trans *tp, struct demo *d)',
+    '{',
+    '\tvoid *p;',
+    '',
+    '\tmutex_lock(&d->lock);',
+    '\tp = kmalloc(8, GFP_NOFS);',
+    '\tmutex_unlock(&d->lock);',
+    '\tkfree(p);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const b = await analyseDocument(xfs);
+  assert.deepEqual(plainActions(b, 0, xfs.length).map((x) => x.fix.title).filter((t) => t.startsWith('Replace GFP_NOFS')), []);
+});
+
 test('no GFP_KERNEL rewrite of a policy mask (jbd2 handle start/restart) or of GFP_NOFS on a start\'s error branch', async () => {
   const text = [
     'static handle_t *demo_start(journal_t *journal)',
