@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run verify:refactor [-- [--verbose] [SUBDIR...]]
+// npm run verify:refactor [-- [--verbose] [--show TITLE-PREFIX] [SUBDIR...]]
 //
 // Refactor safety over the kernel tree (issue 8, part 3): every file of fs/,
 // drivers/md and mm (or the SUBDIRs given, relative to the tree) is analysed
@@ -11,19 +11,26 @@
 // no new ERROR/MISSING node, no site's effective context loosened, no new
 // scope/* finding (test/verify/refactor-check.ts, which the fixture test
 // test/code-actions.test.ts runs too). Exits 1 on any failure.
+// --verbose lists every action; --show prints the `diff -u` of every action
+// whose title starts with TITLE-PREFIX (for reading what a refactor does).
 
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { collectFiles } from '../../server/cli/check';
 import { readSource } from '../../server/cli/check-file';
 import { ConfigProvider } from '../../server/documents/config';
 import { DEFAULT_SETTINGS } from '../../shared/settings';
-import { checkDocument } from './refactor-check';
+import { applyAction, checkDocument, type OfferedAction } from './refactor-check';
 import { kernelTree, seconds } from './kernel-tree';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const verbose = args.includes('--verbose');
+  const showAt = args.indexOf('--show');
+  const show = showAt >= 0 ? args.splice(showAt, 2)[1] : undefined;
   const subdirs = args.filter((a) => !a.startsWith('--'));
   const tree = kernelTree();
   const targets = subdirs.length > 0 ? subdirs : ['fs', 'drivers/md', 'mm'];
@@ -65,6 +72,7 @@ async function main(): Promise<number> {
         byFamily.set(a.family, (byFamily.get(a.family) ?? 0) + 1);
         byKind.set(a.kind, (byKind.get(a.kind) ?? 0) + 1);
         if (verbose) console.log(`${rel}: ${a.title}`);
+        if (show !== undefined && a.title.startsWith(show)) console.log(unifiedDiff(rel, source.text, a));
       }
       for (const p of problems) failures.push(`${rel}: ${p}`);
       slowest.push({ file: rel, ms: Date.now() - t0, actions: actions.length });
@@ -91,6 +99,19 @@ async function main(): Promise<number> {
   ];
   console.log(lines.join('\n'));
   return failures.length > 0 ? 1 : 0;
+}
+
+/** `diff -u` of an action's result against the text, labelled with the file's path in the tree. */
+function unifiedDiff(rel: string, text: string, action: OfferedAction): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-show-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'a'), text);
+    fs.writeFileSync(path.join(dir, 'b'), applyAction(text, action));
+    const r = spawnSync('diff', ['-u', '--label', `a/${rel}`, '--label', `b/${rel}`, path.join(dir, 'a'), path.join(dir, 'b')], { encoding: 'utf8' });
+    return `${action.title}\n${r.stdout}`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().then(
