@@ -191,6 +191,39 @@ test('no scope at a lock in a function handed a running transaction (btrfs, xfs)
   assert.deepEqual(plainActions(b, 0, xfs.length).map((x) => x.fix.title).filter((t) => t.startsWith('Replace GFP_NOFS')), []);
 });
 
+test('the save goes above the comment that explains the anchor, not between them (ext4_ext_remove_space() has one about the credits)', async () => {
+  const text = [
+    'static int demo_punch(struct inode *inode, struct gfs2_sbd *sdp)',
+    '{',
+    '\tvoid *p;',
+    '\tint error;',
+    '',
+    '\t/*',
+    '\t * One block for the inode and one',
+    '\t * for the bitmap.',
+    '\t */',
+    '\t// (and nothing for quota)',
+    '\terror = gfs2_trans_begin(sdp, 2, 0);',
+    '\tif (error)',
+    '\t\treturn error;',
+    '\tp = kmalloc(16, GFP_NOFS);',
+    '\t/* done with the blocks */',
+    '\tgfs2_trans_end(sdp);',
+    '\tkfree(p);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const a = await analyseDocument(text);
+  const act = plainActions(a, 0, text.length).find((x) => x.fix.title.startsWith('Replace GFP_NOFS with scope at transaction start'));
+  assert.ok(act);
+  const out = applyPlain(text, act.fix.edits);
+  assert.match(out, /\tint error;\n\n\t\/\* No reclaim recursion into the fs while the gfs2 transaction is open\. \*\/\n\tnofs_flag = memalloc_nofs_save\(\);\n\t\/\*\n\t \* One block/);
+  assert.match(out, /\t\/\/ \(and nothing for quota\)\n\terror = gfs2_trans_begin/);
+  // A restore after the end stays after it; the comment above the end is not moved.
+  assert.match(out, /\t\/\* done with the blocks \*\/\n\tgfs2_trans_end\(sdp\);\n\tmemalloc_nofs_restore\(nofs_flag\);\n/);
+});
+
 test('no GFP_KERNEL rewrite of a policy mask (jbd2 handle start/restart) or of GFP_NOFS on a start\'s error branch', async () => {
   const text = [
     'static handle_t *demo_start(journal_t *journal)',

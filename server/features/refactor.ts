@@ -101,7 +101,7 @@ function around(text: string, l: Located, before: string | undefined, after: str
     if (!startsLine(text, s.span.start)) return undefined;
     const ind = indentAt(text, s.span.start);
     if (before !== undefined) {
-      const at = lineStart(text, s.span.start);
+      const at = aboveComment(text, lineStart(text, s.span.start));
       edits.push({ span: { start: at, end: at }, text: before.split('\n').map((x) => `${ind}${x}\n`).join('') });
     }
     if (after !== undefined) {
@@ -125,6 +125,28 @@ function around(text: string, l: Located, before: string | undefined, after: str
     return [{ span: { start: from, end: s.span.end }, text: ` {\n${lines.map((x) => `${inner}${x}`).join('\n')}\n${outer}}` }];
   }
   return undefined;
+}
+
+/**
+ * The start of the comment lines directly above the line at `at` (no blank
+ * line between), else `at`: such a comment is about the statement below it,
+ * and a new line inserted before the statement must not come between them.
+ */
+function aboveComment(text: string, at: number): number {
+  for (;;) {
+    if (at === 0) return at;
+    const prevStart = lineStart(text, at - 1);
+    const prev = text.slice(prevStart, at - 1).trim();
+    if (prev.startsWith('//')) {
+      at = prevStart;
+      continue;
+    }
+    if (!prev.endsWith('*/')) return at;
+    // A block comment ending on that line: it must start a line of its own and hold no code before it.
+    const open = text.lastIndexOf('/*', at - 1);
+    if (open < 0 || !startsLine(text, open) || text.slice(open, at - 1).indexOf('*/') !== text.slice(open, at - 1).lastIndexOf('*/')) return at;
+    at = lineStart(text, open);
+  }
 }
 
 // ---- graph helpers ---------------------------------------------------------------
