@@ -37,7 +37,7 @@ function replacing(title: string, kind: string, from: string, to: string): Offer
   return { title, kind, family: title, edits: [{ range: { start: doc.positionAt(at), end: doc.positionAt(at + from.length) }, newText: to }] };
 }
 
-test('the refactor checker reports a loosened site, a new syntax error, a new scope finding and overlapping edits', async () => {
+test('the refactor checker reports a loosened site, a site put under a lock, a new syntax error, a new scope finding and overlapping edits', async () => {
   const config: DocumentConfig = { settings: DEFAULT_SETTINGS, context: new AnalysisContext(parseVersion('6.12')), contextKey: '6.12', parser: await createParser('native'), kernel: 'kernel 6.12' };
   const before = analyseFresh(TEXT, config);
   const check = (a: OfferedAction) => checkAction(TEXT, config, a, before);
@@ -50,6 +50,8 @@ test('the refactor checker reports a loosened site, a new syntax error, a new sc
   assert.deepEqual(check(replacing('Use GFP_NOWAIT', 'quickfix', 'GFP_NOFS', 'GFP_NOWAIT')), []);
   assert.match(check(replacing('Break', 'quickfix', '\treturn 0;\n}', '\treturn 0;\n')).join('\n'), /new syntax error node/);
   assert.match(check(replacing('Drop the restore', 'quickfix', '\tmemalloc_nofs_restore(nofs_flag);\n', '')).join('\n'), /scope\/unbalanced 0 -> 1/);
+  // Taking a spinlock around the second allocation puts it under an atomic section.
+  assert.match(check(replacing('Lock', 'quickfix', '\tq = kmalloc(d->len, GFP_NOFS);\n', '\tspin_lock(&d->spin);\n\tq = kmalloc(d->len, GFP_NOFS);\n\tspin_unlock(&d->spin);\n')).join('\n'), /site demo\/kmalloc#1 atomic no -> yes/);
   const doc = TextDocument.create('file:///x.c', 'c', 1, TEXT);
   const overlap: OfferedAction = {
     title: 'Overlap',

@@ -7,7 +7,8 @@
 //   (b) keep each allocation site's effective masks, or tighten them: the
 //       sites a fix targets may only lose context bits (__GFP_IO, __GFP_FS,
 //       __GFP_DIRECT_RECLAIM); every other site keeps exactly its masks, or
-//       fewer bits;
+//       fewer bits; and whether a site is under an atomic section stays the
+//       same (no action takes or drops a lock);
 //   (c) add no scope/* finding.
 
 import { CodeActionKind, type CodeAction, type Range, type TextEdit } from 'vscode-languageserver';
@@ -176,6 +177,8 @@ export function checkAction(text: string, config: Pick<DocumentConfig, 'context'
       problems.push(`${title}: site ${k} is gone`);
       continue;
     }
+    // No action takes or drops a lock: whether the site is under an atomic section stays as it was.
+    if (s.evaluation.atomic !== 'unknown' && n.evaluation.atomic !== s.evaluation.atomic) problems.push(`${title}: site ${k} atomic ${s.evaluation.atomic} -> ${n.evaluation.atomic}`);
     const m0 = masks(s);
     const m1 = masks(n);
     if (m0 === undefined) continue;
