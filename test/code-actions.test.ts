@@ -61,6 +61,14 @@ function applyPlain(text: string, edits: readonly FixEdit[]): string {
   return out + text.slice(at);
 }
 
+/** The text after the first offered action whose title starts with `prefix`. */
+async function afterAction(text: string, prefix: string): Promise<string> {
+  const a = await analyseDocument(text);
+  const act = plainActions(a, 0, text.length).find((x) => x.fix.title.startsWith(prefix));
+  assert.ok(act, `no "${prefix}" action`);
+  return applyPlain(text, act.fix.edits);
+}
+
 let offered = 0;
 const titles = new Set<string>();
 
@@ -134,10 +142,7 @@ test('headline refactor: a taken cookie name is not reused; an xfs transaction g
     '}',
     '',
   ].join('\n');
-  const a = await analyseDocument(clash);
-  const act = plainActions(a, 0, clash.length).find((x) => x.fix.title.startsWith('Replace GFP_NOFS'));
-  assert.ok(act);
-  const out = applyPlain(clash, act.fix.edits);
+  const out = await afterAction(clash, 'Replace GFP_NOFS');
   assert.match(out, /unsigned int nofs_flags;/);
   assert.match(out, /nofs_flags = memalloc_nofs_save\(\);/);
 
@@ -214,10 +219,7 @@ test('the save goes above the comment that explains the anchor, not between them
     '}',
     '',
   ].join('\n');
-  const a = await analyseDocument(text);
-  const act = plainActions(a, 0, text.length).find((x) => x.fix.title.startsWith('Replace GFP_NOFS with scope at transaction start'));
-  assert.ok(act);
-  const out = applyPlain(text, act.fix.edits);
+  const out = await afterAction(text, 'Replace GFP_NOFS with scope at transaction start');
   assert.match(out, /\tint error;\n\n\t\/\* No reclaim recursion into the fs while the gfs2 transaction is open\. \*\/\n\tnofs_flag = memalloc_nofs_save\(\);\n\t\/\*\n\t \* One block/);
   assert.match(out, /\t\/\/ \(and nothing for quota\)\n\terror = gfs2_trans_begin/);
   // A restore after the end stays after it; the comment above the end is not moved.
