@@ -1,12 +1,7 @@
 // Invariant: every code action the server offers, on every fixture, keeps the
 // file parsing and keeps or tightens every allocation site's effective
-// context, and adds no scope/* finding. Each offered action is applied to the
-// fixture's text, the result re-analysed from scratch, and compared:
-//   (a) no new ERROR or MISSING node;
-//   (b) each site's effective masks: the sites a fix targets may only lose
-//       context bits (__GFP_IO, __GFP_FS, __GFP_DIRECT_RECLAIM); every other
-//       site keeps exactly its masks, or fewer bits;
-//   (c) no scope/* code occurs more often than before.
+// context, and adds no scope/* finding (the checker is test/verify/refactor-check.ts,
+// which `npm run verify:refactor` runs over fs/, drivers/md and mm of the kernel).
 // Also: the headline refactor's exact output on a gfs2-style function, and
 // that incremental per-function analysis equals whole-file analysis.
 
@@ -15,21 +10,20 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_SETTINGS } from '../shared/settings';
-import { B } from '../shared/model/gfp-flags';
-import { isExact } from '../shared/model/known-bits';
 import { parseVersion } from '../shared/model/version';
 import { AnalysisContext } from '../server/analysis/context';
 import type { SiteResult } from '../server/analysis/analyze-file';
 import { FunctionCache } from '../server/analysis/incremental';
 import { analyzeSource } from '../server/analysis/summary-index';
-import type { SyntaxNode, CParser } from '../server/syntax/backend';
+import type { CParser } from '../server/syntax/backend';
 import { createParser } from '../server/syntax/parser';
-import { DocumentStore, type DocumentAnalysis } from '../server/documents/document-store';
+import type { DocumentAnalysis } from '../server/documents/document-store';
 import type { DocumentConfig } from '../server/documents/config';
-import { plainActions, type PlainAction } from '../server/features/code-actions';
+import { plainActions } from '../server/features/code-actions';
 import type { FixEdit } from '../shared/evaluate';
 import { parseFixture } from './fixture-format';
 import { FIXTURE_ROOT, fixtureFiles } from './fixture-files';
+import { analyseDocument as analyseServerStyle, checkDocument } from './verify/refactor-check';
 
 let parser: CParser | undefined;
 async function getParser(): Promise<CParser> {
@@ -46,13 +40,13 @@ function contextFor(version: string): AnalysisContext {
 
 /** A document analysis as the server makes it, without a connection. */
 export async function analyseDocument(text: string, version = '6.12', uri = 'file:///fixture.c'): Promise<DocumentAnalysis> {
-  const p = await getParser();
-  const config: DocumentConfig = { settings: DEFAULT_SETTINGS, context: contextFor(version), contextKey: version, parser: p, kernel: `kernel ${version}` };
-  const store = new DocumentStore({ config: async () => config });
-  store.open(uri, 'c', 1, text);
-  const a = await store.analysis(uri);
-  assert.ok(a?.result, 'analysis');
+  const a = await analyseServerStyle(text, await configFor(version), uri);
+  assert.ok(a.result, 'analysis');
   return a;
+}
+
+async function configFor(version: string): Promise<DocumentConfig> {
+  return { settings: DEFAULT_SETTINGS, context: contextFor(version), contextKey: version, parser: await getParser(), kernel: `kernel ${version}` };
 }
 
 function applyPlain(text: string, edits: readonly FixEdit[]): string {
@@ -67,88 +61,12 @@ function applyPlain(text: string, edits: readonly FixEdit[]): string {
   return out + text.slice(at);
 }
 
-function errorNodes(root: SyntaxNode): number {
-  let n = 0;
-  const walk = (x: SyntaxNode): void => {
-    if (x.type === 'ERROR' || x.isMissing) n++;
-    if (!x.hasError && !x.isMissing) return;
-    for (let i = 0; i < x.childCount; i++) walk(x.child(i)!);
-  };
-  walk(root);
-  return n;
-}
-
-/** The file analysed afresh the way the server and the checker do (with its own functions' summaries). */
-function analyseFresh(text: string, version: string, p: CParser): { sites: readonly SiteResult[]; codes: Map<string, number>; errors: number } {
-  const tree = p.parse(text);
-  let errors: number;
-  try {
-    errors = errorNodes(tree.rootNode);
-  } finally {
-    tree.dispose();
-  }
-  const a = analyzeSource(contextFor(version), p, text, 'f.c');
-  const codes = new Map<string, number>();
-  for (const f of a?.findings ?? []) codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
-  return { sites: a?.sites ?? [], codes, errors };
-}
-
-/** Sites keyed by callee and ordinal: edits never add or remove allocation calls. */
-function keyed(sites: readonly SiteResult[]): Map<string, SiteResult> {
-  const count = new Map<string, number>();
-  const out = new Map<string, SiteResult>();
-  for (const s of sites) {
-    const k = `${s.function}/${s.call.callee}`;
-    const i = count.get(k) ?? 0;
-    count.set(k, i + 1);
-    out.set(`${k}#${i}`, s);
-  }
-  return out;
-}
-
-const CONTEXT_BITS = B.IO | B.FS | B.DIRECT_RECLAIM;
-
-function masks(s: SiteResult): bigint[] | undefined {
-  if (s.input.contextUnknown || s.input.states.some((x) => x.unknown) || s.evaluation.variants.length === 0) return undefined;
-  if (!s.evaluation.variants.every((v) => isExact(v.context.effective))) return undefined;
-  return s.evaluation.variants.map((v) => v.context.effective.set);
-}
-
-function checkAction(text: string, version: string, p: CParser, action: PlainAction, before: ReturnType<typeof analyseFresh>): string[] {
-  const problems: string[] = [];
-  const after = analyseFresh(applyPlain(text, action.fix.edits), version, p);
-  const title = `"${action.fix.title}"`;
-  if (after.errors > before.errors) problems.push(`${title}: ${after.errors - before.errors} new syntax error node(s)`);
-  for (const [code, n] of after.codes) {
-    if (code.startsWith('scope/') && n > (before.codes.get(code) ?? 0)) problems.push(`${title}: ${code} ${before.codes.get(code) ?? 0} -> ${n}`);
-  }
-  const old = keyed(before.sites);
-  const now = keyed(after.sites);
-  if (old.size !== now.size) problems.push(`${title}: ${old.size} sites before, ${now.size} after`);
-  const touched = new Set(action.fix.edits.map((e) => e.span.start));
-  for (const [k, s] of old) {
-    const n = now.get(k);
-    if (!n) {
-      problems.push(`${title}: site ${k} is gone`);
-      continue;
-    }
-    const m0 = masks(s);
-    const m1 = masks(n);
-    if (m0 === undefined) continue;
-    if (m1 === undefined) {
-      problems.push(`${title}: site ${k} became unknown`);
-      continue;
-    }
-    // A fix aimed at this very site may change its modifiers, never widen its context.
-    const target = s.input.gfp !== undefined && touched.has(s.input.gfp.span.start) && action.kind !== 'refactor.rewrite' && !action.fix.title.startsWith('Replace GFP_NOFS');
-    for (const x of m1) {
-      const ok = target
-        ? m0.some((y) => (x & CONTEXT_BITS & ~y) === 0n)
-        : m0.some((y) => (x & ~y) === 0n);
-      if (!ok) problems.push(`${title}: site ${k} loosened: ${m1.map((v) => v.toString(16))} vs ${m0.map((v) => v.toString(16))}`);
-    }
-  }
-  return problems;
+/** The text after the first offered action whose title starts with `prefix`. */
+async function afterAction(text: string, prefix: string): Promise<string> {
+  const a = await analyseDocument(text);
+  const act = plainActions(a, 0, text.length).find((x) => x.fix.title.startsWith(prefix));
+  assert.ok(act, `no "${prefix}" action`);
+  return applyPlain(text, act.fix.edits);
 }
 
 let offered = 0;
@@ -158,17 +76,9 @@ for (const file of fixtureFiles()) {
   const name = path.relative(FIXTURE_ROOT, file);
   test(`every code action keeps contexts: ${name}`, async () => {
     const text = fs.readFileSync(file, 'utf8');
-    const version = parseFixture(text).version ?? '6.12';
-    const p = await getParser();
-    const a = await analyseDocument(text, version);
-    const actions = plainActions(a, 0, text.length);
-    const before = analyseFresh(text, version, p);
-    const problems: string[] = [];
-    for (const action of actions) {
-      offered++;
-      titles.add(action.fix.title.replace(/\(.*$/, '').replace(/:.*$/, '').trim());
-      problems.push(...checkAction(text, version, p, action, before));
-    }
+    const { actions, problems } = await checkDocument(text, await configFor(parseFixture(text).version ?? '6.12'));
+    offered += actions.length;
+    for (const action of actions) titles.add(action.family);
     assert.deepEqual(problems, []);
   });
 }
@@ -232,10 +142,7 @@ test('headline refactor: a taken cookie name is not reused; an xfs transaction g
     '}',
     '',
   ].join('\n');
-  const a = await analyseDocument(clash);
-  const act = plainActions(a, 0, clash.length).find((x) => x.fix.title.startsWith('Replace GFP_NOFS'));
-  assert.ok(act);
-  const out = applyPlain(clash, act.fix.edits);
+  const out = await afterAction(clash, 'Replace GFP_NOFS');
   assert.match(out, /unsigned int nofs_flags;/);
   assert.match(out, /nofs_flags = memalloc_nofs_save\(\);/);
 
@@ -258,6 +165,65 @@ test('headline refactor: a taken cookie name is not reused; an xfs transaction g
   const titlesB = plainActions(b, 0, xfs.length).map((x) => x.fix.title);
   assert.ok(titlesB.some((t) => t.startsWith('Use GFP_KERNEL')), titlesB.join('; '));
   assert.ok(!titlesB.some((t) => t.startsWith('Replace GFP_NOFS')), titlesB.join('; '));
+});
+
+test('no scope at a lock in a function handed a running transaction (btrfs, xfs): the GFP_NOFS is for the transaction', async () => {
+  const text = fs.readFileSync(path.join(FIXTURE_ROOT, 'misc', 'refactor-anchors.c'), 'utf8');
+  const a = await analyseDocument(text);
+  const refactors = plainActions(a, 0, text.length).filter((x) => x.fix.title.startsWith('Replace GFP_NOFS'));
+  const inside = (name: string) => {
+    const start = text.indexOf(`${name}(`);
+    const end = text.indexOf('\n}\n', start);
+    return refactors.filter((x) => x.fix.edits.some((e) => e.span.start > start && e.span.start < end));
+  };
+  assert.equal(inside('demo_btrfs_add_item').length, 0);
+  // The same shape without the handle is offered the lock anchor.
+  assert.equal(inside('demo_locked_update').length, 1);
+  const xfs = [
+    'static int demo_xfs_step(struct xfs_trans *tp, struct demo *d)',
+    '{',
+    '\tvoid *p;',
+    '',
+    '\tmutex_lock(&d->lock);',
+    '\tp = kmalloc(8, GFP_NOFS);',
+    '\tmutex_unlock(&d->lock);',
+    '\tkfree(p);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const b = await analyseDocument(xfs);
+  assert.deepEqual(plainActions(b, 0, xfs.length).map((x) => x.fix.title).filter((t) => t.startsWith('Replace GFP_NOFS')), []);
+});
+
+test('the save goes above the comment that explains the anchor, not between them (ext4_ext_remove_space() has one about the credits)', async () => {
+  const text = [
+    'static int demo_punch(struct inode *inode, struct gfs2_sbd *sdp)',
+    '{',
+    '\tvoid *p;',
+    '\tint error;',
+    '',
+    '\t/*',
+    '\t * One block for the inode and one',
+    '\t * for the bitmap.',
+    '\t */',
+    '\t// (and nothing for quota)',
+    '\terror = gfs2_trans_begin(sdp, 2, 0);',
+    '\tif (error)',
+    '\t\treturn error;',
+    '\tp = kmalloc(16, GFP_NOFS);',
+    '\t/* done with the blocks */',
+    '\tgfs2_trans_end(sdp);',
+    '\tkfree(p);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const out = await afterAction(text, 'Replace GFP_NOFS with scope at transaction start');
+  assert.match(out, /\tint error;\n\n\t\/\* No reclaim recursion into the fs while the gfs2 transaction is open\. \*\/\n\tnofs_flag = memalloc_nofs_save\(\);\n\t\/\*\n\t \* One block/);
+  assert.match(out, /\t\/\/ \(and nothing for quota\)\n\terror = gfs2_trans_begin/);
+  // A restore after the end stays after it; the comment above the end is not moved.
+  assert.match(out, /\t\/\* done with the blocks \*\/\n\tgfs2_trans_end\(sdp\);\n\tmemalloc_nofs_restore\(nofs_flag\);\n/);
 });
 
 test('no GFP_KERNEL rewrite of a policy mask (jbd2 handle start/restart) or of GFP_NOFS on a start\'s error branch', async () => {

@@ -23,7 +23,7 @@ import { hasAll } from '../../shared/model/known-bits';
 import type { CensusScope, CensusSite, FileCensus } from '../../shared/report';
 import type { FileAnalysis, SiteResult } from '../analysis/analyze-file';
 import type { AnalysisContext } from '../analysis/context';
-import { nofsScopeAnchor } from '../features/refactor';
+import { nofsScopeAnchor, type AnchorInput } from '../features/refactor';
 
 type Position = (offset: number) => { line: number; character: number };
 
@@ -69,7 +69,7 @@ function originText(states: readonly PathState[], pos: Position, written: 'GFP_N
   return o ? `the ${originPhrase(o, pos)}` : 'a scope';
 }
 
-function categorise(ctx: AnalysisContext, fa: { flow: FileAnalysis['functions'][number]['flow']; base: number }, site: SiteResult, written: 'GFP_NOFS' | 'GFP_NOIO', pos: Position): Pick<CensusSite, 'category' | 'why' | 'anchor'> {
+function categorise(ctx: AnalysisContext, fa: AnchorInput, site: SiteResult, written: 'GFP_NOFS' | 'GFP_NOIO', pos: Position): Pick<CensusSite, 'category' | 'why' | 'anchor'> {
   const e = site.evaluation;
   const states = site.input.states;
   const has = (code: string) => e.findings.some((f) => f.code === code);
@@ -117,7 +117,7 @@ export function fileCensus(ctx: AnalysisContext, analysis: FileAnalysis, pos: Po
   const scopes: CensusScope[] = [];
   const entered = new Map<string, number>();
   for (const fr of analysis.functions) {
-    const fa = { flow: fr.flow, base: 0 };
+    const fa = { flow: fr.flow, base: 0, fn: fr.fn };
     for (const site of fr.sites) {
       // Which scopes this site is inside: saves of this function by id, callees by name.
       const callees = new Set<string>();

@@ -31,12 +31,12 @@ check options:
   --format text|json|sarif   output format (default text)
   --sites                    with --format json: list every allocation site and its context
   --kernel-version X.Y       kernel to model (default: the tree's Makefile, else ${formatVersion(parseVersion('6.12'))})
-  --jobs N                   worker threads (default: all cores)
+  --jobs N                   workers (default: all cores)
   --shard I/N                check only the I-th of N deterministic slices of the files
   --fail-on LEVEL            error|warning|information|hint|none: exit 1 at or above (default error)
   --backend auto|native|wasm parser backend (default wasm: fastest for whole files; auto = native where it loads)
   --max-size BYTES           skip larger files (default 4194304)
-  --file-timeout SECONDS     report and skip a file that takes longer (default 60)
+  --file-timeout SECONDS     report and skip a file that takes longer (default 60; fractions allowed)
   --whole-file               parse every file whole, not only the definitions that can matter
   --root DIR                 the tree whose workspace index applies (default: the kernel tree
                              the first path is in); summaries of every function in it
@@ -181,7 +181,7 @@ async function analysePaths(p: Parsed, sites: boolean, extra: Pick<CheckFileOpti
   if (!['auto', 'native', 'wasm'].includes(backend)) throw new UsageError(`--backend must be auto, native or wasm`);
   const jobs = last(p, 'jobs') !== undefined ? positiveInt(last(p, 'jobs')!, '--jobs') : os.availableParallelism?.() ?? os.cpus().length;
   const maxBytes = last(p, 'max-size') !== undefined ? positiveInt(last(p, 'max-size')!, '--max-size') : 4 * 1024 * 1024;
-  const timeout = last(p, 'file-timeout') !== undefined ? positiveInt(last(p, 'file-timeout')!, '--file-timeout') : 60;
+  const timeout = last(p, 'file-timeout') !== undefined ? positiveSeconds(last(p, 'file-timeout')!, '--file-timeout') : 60;
   let shardSpec: [number, number] | undefined;
   if (p.flags.has('shard')) {
     const m = /^(\d+)\/(\d+)$/.exec(last(p, 'shard')!);
@@ -402,6 +402,12 @@ async function checkWithIndex(
 
 function positiveInt(text: string, flag: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive whole number`);
+  return Number(text);
+}
+
+/** Seconds, fractions allowed: a short limit lets tests reach the time-limit path with files that take well under a second. */
+function positiveSeconds(text: string, flag: string): number {
+  if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) || !(Number(text) > 0)) throw new UsageError(`${flag} must be a positive number of seconds`);
   return Number(text);
 }
 

@@ -1,4 +1,5 @@
-// A worker thread of `gfp-lens check`: one parser and one analysis context,
+// A worker of `gfp-lens check`, a thread (WASM backend) or a child process
+// (native backend; check.ts says why): one parser and one analysis context,
 // files in, plain results out. One file per message, so the event loop turns
 // between files and native trees are finalised (kernel-c-parsing.md: a
 // synchronous loop over files never frees them).
@@ -8,7 +9,7 @@ import { parseVersion } from '../../shared/model/version';
 import { AnalysisContext } from '../analysis/context';
 import type { BackendChoice, CParser } from '../syntax/backend';
 import { createParser } from '../syntax/parser';
-import { checkFile, type CheckFileOptions } from './check-file';
+import { checkFile, type CheckFileOptions, type FileResult } from './check-file';
 import { summaryContext, type NameDefinitions } from '../analysis/summary-index';
 import type { FunctionSummary } from '../analysis/summary';
 import type { CallerInput, Recheck } from '../analysis/workspace-index';
@@ -35,9 +36,32 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest = { readonly id: number; readonly file: string };
+export type WorkerReply = { readonly ready?: string; readonly fatal?: string; readonly id?: number; readonly result?: FileResult };
+
+/** The pool's end of the channel: the thread's parent port, or the IPC channel of a child process (whose first message is the init). */
+interface Channel {
+  readonly init: WorkerInit;
+  post(reply: WorkerReply): void;
+  onRequest(handler: (request: WorkerRequest) => void): void;
+}
+
+function channel(): Promise<Channel> {
+  if (parentPort) {
+    const port = parentPort;
+    return Promise.resolve({ init: workerData as WorkerInit, post: (r) => port.postMessage(r), onRequest: (h) => port.on('message', h) });
+  }
+  // Without the pool (it was killed, or is gone) there is nothing to do.
+  process.on('disconnect', () => process.exit(0));
+  return new Promise((resolve) => {
+    process.once('message', (first: { init: WorkerInit }) => {
+      resolve({ init: first.init, post: (r) => process.send!(r), onRequest: (h) => process.on('message', h) });
+    });
+  });
+}
 
 async function main(): Promise<void> {
-  const init = workerData as WorkerInit;
+  const port = await channel();
+  const init = port.init;
   const ctx = new AnalysisContext(parseVersion(init.version), {
     ...(init.treeMasks ? { treeMasks: { masks: new Map(init.treeMasks.masks), path: init.treeMasks.path } } : {}),
     ...(init.extra ? { extraAllocators: init.extra.allocators, extraTransactions: init.extra.transactions } : {}),
@@ -46,12 +70,12 @@ async function main(): Promise<void> {
   try {
     parser = await createParser(init.backend);
   } catch (e) {
-    parentPort!.postMessage({ fatal: (e as Error).message });
+    port.post({ fatal: (e as Error).message });
     return;
   }
   const summaries = summaryContext(ctx, init.summaries ?? [], init.nameTable, init.callers, init.findingsOnly === true);
-  parentPort!.on('message', (req: WorkerRequest) => {
-    let result;
+  port.onRequest((req) => {
+    let result: FileResult;
     const started = Date.now();
     try {
       result = checkFile(ctx, parser, req.file, init.options, summaries, init.recheck);
@@ -60,9 +84,9 @@ async function main(): Promise<void> {
       // The analysis must never throw on weird code; if it does, say where, and go on.
       result = { findings: [], error: `internal error: ${(e as Error).stack ?? e}`, bytes: 0 };
     }
-    parentPort!.postMessage({ id: req.id, result });
+    port.post({ id: req.id, result });
   });
-  parentPort!.postMessage({ ready: parser.backend });
+  port.post({ ready: parser.backend });
 }
 
 void main();

@@ -19,6 +19,7 @@
 import type { FixData, FixEdit, Span } from '../../shared/evaluate';
 import { replaceMaskName } from '../../shared/evaluate';
 import { lockOp } from '../../shared/model/locks';
+import { takesTransactionHandle } from '../../shared/model/transactions';
 import { scopeApiBySave } from '../../shared/model/scopes';
 import { atLeast } from '../../shared/model/version';
 import type { SiteResult } from '../analysis/analyze-file';
@@ -100,7 +101,7 @@ function around(text: string, l: Located, before: string | undefined, after: str
     if (!startsLine(text, s.span.start)) return undefined;
     const ind = indentAt(text, s.span.start);
     if (before !== undefined) {
-      const at = lineStart(text, s.span.start);
+      const at = aboveComment(text, lineStart(text, s.span.start));
       edits.push({ span: { start: at, end: at }, text: before.split('\n').map((x) => `${ind}${x}\n`).join('') });
     }
     if (after !== undefined) {
@@ -124,6 +125,28 @@ function around(text: string, l: Located, before: string | undefined, after: str
     return [{ span: { start: from, end: s.span.end }, text: ` {\n${lines.map((x) => `${inner}${x}`).join('\n')}\n${outer}}` }];
   }
   return undefined;
+}
+
+/**
+ * The start of the comment lines directly above the line at `at` (no blank
+ * line between), else `at`: such a comment is about the statement below it,
+ * and a new line inserted before the statement must not come between them.
+ */
+function aboveComment(text: string, at: number): number {
+  for (;;) {
+    if (at === 0) return at;
+    const prevStart = lineStart(text, at - 1);
+    const prev = text.slice(prevStart, at - 1).trim();
+    if (prev.startsWith('//')) {
+      at = prevStart;
+      continue;
+    }
+    if (!prev.endsWith('*/')) return at;
+    // A block comment ending on that line: it must start a line of its own and hold no code before it.
+    const open = text.lastIndexOf('/*', at - 1);
+    if (open < 0 || !startsLine(text, open) || text.slice(open, at - 1).indexOf('*/') !== text.slice(open, at - 1).lastIndexOf('*/')) return at;
+    at = lineStart(text, open);
+  }
 }
 
 // ---- graph helpers ---------------------------------------------------------------
@@ -261,7 +284,7 @@ export interface RefactorResult {
 export const writesNofs = (s: SiteResult): boolean => s.input.gfp !== undefined && s.input.allocator.gfpPolicy === undefined && /\bGFP_NOFS\b/.test(s.input.gfp.text);
 
 /** What the anchor search needs of a function's analysis (the CLI's per-file results have base 0). */
-export type AnchorInput = Pick<FunctionAnalysis, 'flow' | 'base'>;
+export type AnchorInput = Pick<FunctionAnalysis, 'flow' | 'base' | 'fn'>;
 
 /** Where the refactor would open the scope for a GFP_NOFS site: plain data, in document offsets. */
 export interface NofsAnchor {
@@ -286,7 +309,9 @@ interface AnchorSearch {
 
 /**
  * The refactor's anchor for `site`: the closest dominating transaction start
- * from the table, else the closest dominating sleeping-lock acquisition.
+ * from the table, else the closest dominating sleeping-lock acquisition,
+ * except in a function handed a running transaction (a btrfs or xfs handle):
+ * there the GFP_NOFS is for the caller's transaction, not for the lock.
  */
 function findAnchor(ctx: AnalysisContext, fa: AnchorInput, site: SiteResult): AnchorSearch | undefined {
   if (!writesNofs(site) || fa.flow.overflow) return undefined;
@@ -308,7 +333,7 @@ function findAnchor(ctx: AnalysisContext, fa: AnchorInput, site: SiteResult): An
   // The closest dominator has the most dominators of its own.
   const closest = (list: CfgNode[]): CfgNode | undefined => list.sort((x, y) => dom.count(y.id) - dom.count(x.id))[0];
   const txAnchor = closest(starts.filter(dominates));
-  const lockAnchor = txAnchor ? undefined : closest(locks.filter(dominates));
+  const lockAnchor = txAnchor || takesTransactionHandle(fa.fn.paramDecls ?? []) ? undefined : closest(locks.filter(dominates));
   const anchorNode = txAnchor ?? lockAnchor;
   if (!anchorNode) return undefined;
   return { siteNode, anchorNode, anchor: call(anchorNode), isTransaction: txAnchor !== undefined };

@@ -251,6 +251,25 @@ export const TRANSACTION_PARAMS: readonly TransactionParam[] = [
   },
 ];
 
+/**
+ * Handles of a running transaction, of filesystems whose transactions enter
+ * no scope or one the analysis cannot see from the callee (a handle passed
+ * in): a function that takes one runs inside a transaction that a caller
+ * started, and a GFP_NOFS in it is there for that transaction, whatever lock
+ * the function also takes. The scope refactor does not anchor such a site at
+ * a lock (its comment would name the wrong reason): the scope belongs where
+ * the transaction starts. Rows of TRANSACTION_PARAMS count too.
+ */
+export const TRANSACTION_HANDLES: ReadonlyArray<{ readonly type: RegExp; readonly fs: string; readonly cite: string }> = [
+  { type: /\bstruct\s+btrfs_trans_handle\s*\*/, fs: 'btrfs', cite: 'fs/btrfs/transaction.h:142; fs/btrfs/transaction.c:696 (the handle itself is GFP_NOFS)' },
+  { type: /\bstruct\s+xfs_trans\s*\*/, fs: 'xfs', cite: 'fs/xfs/xfs_trans.h:123; the scope is in tp->t_pflags from xfs_trans_alloc()' },
+];
+
+/** Whether a parameter is the handle of a running transaction (TRANSACTION_HANDLES, TRANSACTION_PARAMS). */
+export function takesTransactionHandle(paramDecls: readonly string[]): boolean {
+  return paramDecls.some((d) => TRANSACTION_HANDLES.some((h) => h.type.test(d)) || TRANSACTION_PARAMS.some((t) => t.type.test(d)));
+}
+
 /** The transaction a function's parameters say it runs in: the parameter's declaration and its row. */
 export function transactionParam(paramDecls: readonly string[]): { readonly decl: string; readonly def: TransactionParam } | undefined {
   for (const decl of paramDecls) {
