@@ -15,6 +15,8 @@ import { AnalysisContext } from '../server/analysis/context';
 import type { SyntaxNode } from '../server/syntax/backend';
 import { createParser } from '../server/syntax/parser';
 import { DocumentStore } from '../server/documents/document-store';
+import { LineIndex } from '../server/analysis/analyze-file';
+import { changedRegion } from '../server/syntax/text-region';
 import type { DocumentConfig } from '../server/documents/config';
 import { FIXTURE_ROOT } from './fixture-files';
 
@@ -98,4 +100,24 @@ test('an edit inside one function re-analyses that function only', async () => {
   const third = await store.analysis(uri);
   assert.equal(third!.result!.analysed, 0);
   assert.deepEqual(third!.result!.findings.map((f) => f.span.start - 2), second!.result!.findings.map((f) => f.span.start));
+});
+
+test('a line index moved over an edit equals a fresh one; the changed region is exact', () => {
+  const random = rng(11);
+  const pieces = ['\n', 'a', '\n\n', 'xy', '', '}\n', 'é\n'];
+  let text = Array.from({ length: 3000 }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+  let index = new LineIndex(text);
+  for (let i = 0; i < 300; i++) {
+    const s = Math.floor(random() * (text.length + 1));
+    const e = Math.min(text.length, s + Math.floor(random() * (i % 10 === 0 ? 3000 : 5)));
+    const next = text.slice(0, s) + Array.from({ length: Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join('') + text.slice(e);
+    const region = changedRegion(text, next);
+    assert.equal(text.slice(0, region.start) + next.slice(region.start, region.newEnd) + text.slice(region.oldEnd), next);
+    assert.ok(region.start <= region.oldEnd && region.start <= region.newEnd);
+    index = index.edited(next, region);
+    const fresh = new LineIndex(next);
+    assert.equal(index.lineCount, fresh.lineCount, `step ${i}`);
+    for (let o = 0; o <= next.length; o += 97) assert.equal(index.line(o), fresh.line(o));
+    text = next;
+  }
 });
