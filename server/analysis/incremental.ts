@@ -12,8 +12,11 @@
 //
 // Calls between the document's own functions use their summaries
 // (summary.ts), as the checker does for a file: the analysis repeats until no
-// summary changes, starting from the summaries of the previous version, so an
-// edit that changes no summary costs one round. A function's key includes the
+// summary changes, starting from no summaries, as a fresh analysis does (the
+// fixed point reached depends on where the rounds start: what is lowered
+// depends on the summaries, and the summaries on what is lowered). The cache
+// keeps what every round of the last version used, so each round of the next
+// one re-analyses only what changed in it. A function's key includes the
 // summaries of the functions it calls, so it is re-analysed exactly when its
 // text or a callee's summary changed.
 //
@@ -26,7 +29,7 @@
 // disk (the text on disk may be older than the editor's).
 
 import type { FindingData } from '../../shared/evaluate';
-import type { SyntaxNode } from '../syntax/backend';
+import type { IndexRange, SyntaxNode } from '../syntax/backend';
 import { changedRegion } from '../syntax/text-region';
 import { ExtractCache, type LoweredFile, type LoweredFunction } from '../syntax/extract-cache';
 import { shiftSpans as shift } from '../syntax/shift-spans';
@@ -56,7 +59,7 @@ export interface FunctionAnalysis extends FunctionResult {
 /** A file's analysis (as analyzeIR's), with per-function results that may come from the cache. */
 export interface IncrementalAnalysis extends Omit<FileAnalysis, 'functions'> {
   readonly functions: readonly FunctionAnalysis[];
-  /** How many functions were analysed (the rest came from the cache). */
+  /** How many functions were analysed, in one summary round or more (the rest came from the cache). */
   readonly analysed: number;
 }
 
@@ -87,7 +90,8 @@ interface Round {
   readonly lowered: LoweredFile;
   readonly functions: FunctionAnalysis[];
   readonly summaries: FunctionSummary[];
-  readonly analysed: number;
+  /** The starts of the functions analysed (not from the cache). */
+  readonly analysed: readonly number[];
 }
 
 /** The analysis rounds until summaries settle, as in analyzeTree(). */
@@ -132,28 +136,32 @@ export class FunctionCache {
    */
   async analyze(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, checkpoint?: Checkpoint, external?: ExternalSummaries): Promise<IncrementalAnalysis> {
     if (this.summaryKey !== contextKey) {
-      this.summaries = [];
       this.entries.clear();
       this.extractor.clear();
       this.summaryKey = contextKey;
     }
-    let analysed = 0;
+    const analysed = new Set<number>();
     let round: Round | undefined;
     // Every name the document defines, lowered or not: those calls never go to the index.
     const defined = external ? new Set(scanDefinitions(text).map((d) => d.name)) : undefined;
     const lines = this.lineIndex(text);
+    /** What the rounds of this version used (the next version's rounds find theirs in it). */
+    const used = new Map<string, CachedFunction[]>();
+    let summaries: FunctionSummary[] = [];
     for (let i = 0; i < MAX_ROUNDS; i++) {
       const index = new SummaryIndex();
       // Names defined twice (#ifdef variants) stay unknown, as in analyzeIR: never guessed.
       const count = new Map<string, number>();
-      for (const x of this.summaries) count.set(x.name, (count.get(x.name) ?? 0) + 1);
-      index.setFile(SELF, this.summaries.filter((x) => count.get(x.name) === 1));
-      round = await this.round(ctx, root, text, lines, layered(index, external, defined), checkpoint);
-      analysed += round.analysed;
-      const same = sameSummaries(round.summaries, this.summaries);
-      this.summaries = round.summaries;
+      for (const x of summaries) count.set(x.name, (count.get(x.name) ?? 0) + 1);
+      index.setFile(SELF, summaries.filter((x) => count.get(x.name) === 1));
+      round = await this.round(ctx, root, text, lines, layered(index, external, defined), used, checkpoint);
+      for (const at of round.analysed) analysed.add(at);
+      const same = sameSummaries(round.summaries, summaries);
+      summaries = round.summaries;
       if (same) break;
     }
+    this.entries = used;
+    this.extractor.release();
     const r = round!;
     const all = r.functions.flatMap((f) => f.findings);
     all.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
@@ -170,7 +178,7 @@ export class FunctionCache {
         return (sites ??= functions.flatMap((f) => f.sites).sort((a, b) => a.call.span.start - b.call.span.start));
       },
       findings: dedupe(all),
-      analysed,
+      analysed: analysed.size,
     };
   }
 
@@ -184,12 +192,11 @@ export class FunctionCache {
     return index;
   }
 
-  private summaries: FunctionSummary[] = [];
   private readonly extractor = new ExtractCache();
   private summaryKey = '';
 
   /** One pass over the functions with the given summaries of this document's functions (and the index's). */
-  private async round(ctx: AnalysisContext, root: SyntaxNode, text: string, lines: LineIndex, layers: Layered, checkpoint?: Checkpoint): Promise<Round> {
+  private async round(ctx: AnalysisContext, root: SyntaxNode, text: string, lines: LineIndex, layers: Layered, next: Map<string, CachedFunction[]>, checkpoint?: Checkpoint): Promise<Round> {
     const { own, external } = layers;
     const ownBlocking = blockingPattern(own);
     const extBlocking = external?.context.blocking;
@@ -197,18 +204,19 @@ export class FunctionCache {
     const pattern = ctx.lowering(text, external ? eitherFilter(patternWith(ctx, own), external.context.pattern) : patternWith(ctx, own), blocking);
     const lowered = this.extractor.extract(root, text, pattern);
     const callees = layers.effects;
-    const next = new Map<string, CachedFunction[]>();
     const functions: FunctionAnalysis[] = [];
     const summaries: FunctionSummary[] = [];
-    let analysed = 0;
+    const analysed: number[] = [];
     let sinceYield = Date.now();
     for (const fn of lowered.functions) {
       const base = fn.span.start;
       const thread = lowered.threadFunctions.has(fn.name);
       const body = text.slice(fn.span.start, fn.span.end);
-      const known = next.get(body) ?? this.entries.get(body);
+      // This version's earlier rounds, then the last version's.
+      const mine = next.get(body);
+      const last = this.entries.get(body);
       // The summaries this function's calls see: part of what it depends on.
-      const names = known?.[0]?.names ?? calledHere(body);
+      const names = mine?.[0]?.names ?? last?.[0]?.names ?? calledHere(body);
       let used = '';
       for (const name of names) {
         const s = layers.resolve(name);
@@ -217,7 +225,8 @@ export class FunctionCache {
       // The contexts at this function's calls elsewhere in the tree (hovers and the callers' verdicts).
       const callers = external ? JSON.stringify(callees.callers?.(fn.name) ?? null) : '';
       const line = lines.line(base);
-      let entry = known?.find((e) => e.line === line && e.thread === thread && e.used === used && e.callers === callers);
+      const same = (e: CachedFunction): boolean => e.line === line && e.thread === thread && e.used === used && e.callers === callers;
+      let entry = mine?.find(same) ?? last?.find(same);
       if (!entry) {
         // Yield to the event loop every ~10 ms of work, so that other documents
         // and requests are served and a newer version can supersede this one.
@@ -226,7 +235,7 @@ export class FunctionCache {
           sinceYield = Date.now();
         }
         entry = { ...analyseRelative(ctx, fn.rel, fn.name, base, thread, lines, callees), names, line, thread, used, callers };
-        analysed++;
+        analysed.push(base);
       }
       const kept = next.get(body);
       if (!kept) next.set(body, [entry]);
@@ -234,9 +243,17 @@ export class FunctionCache {
       functions.push(absolute(fn, entry, base));
       summaries.push(entry.summary);
     }
-    // Keep only what the latest round used (a previous round's entries are stale).
-    this.entries = next;
     return { lowered, functions, summaries, analysed };
+  }
+
+  /**
+   * The tree of the next analyze() is `to`'s, reparsed from the tree of
+   * `from` (edited), its structure differing only in `changed` (tree-sitter's
+   * changed ranges) and in the edited text: the top level is read from the
+   * tree only there.
+   */
+  reparsed(from: string, to: string, changed: readonly IndexRange[]): void {
+    this.extractor.reparsed(from, to, changed);
   }
 
   clear(): void {
