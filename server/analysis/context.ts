@@ -42,6 +42,17 @@ export interface LoweringFilter extends TextFilter {
   testMemo(text: string, memo: LoweringMemo): boolean;
 }
 
+/** A hash of a set of names (sets are kept per text, and asked for once per summary round). */
+const namesHashes = new WeakMap<ReadonlySet<string>, number>();
+function namesHash(names: ReadonlySet<string>): number {
+  let h = namesHashes.get(names);
+  if (h === undefined) {
+    h = nameHash([...names].sort().join(' '));
+    namesHashes.set(names, h);
+  }
+  return h;
+}
+
 function memoTest(memo: LoweringMemo, id: number, filter: TextFilter, text: string): boolean {
   let hit = memo.tests.get(id);
   if (hit === undefined) {
@@ -164,7 +175,7 @@ export class AnalysisContext {
     return {
       test: (t) => base.test(t) || relevant(t, newLoweringMemo()),
       testMemo: (t, memo) => memoTest(memo, baseId, base, t) || relevant(t, memo),
-      source: `(?:${base.source})|(?:(?:${this.sleeping.source}|${blocking?.source ?? ''})@atomic:${nameHash([...underAtomic].sort().join(' '))})`,
+      source: `(?:${base.source})|(?:(?:${this.sleeping.source}|${blocking?.source ?? ''})@atomic:${namesHash(underAtomic)})`,
     };
   }
 
