@@ -169,8 +169,8 @@ test('after random edit sequences, the incremental analysis equals a fresh one (
   }
 });
 
-test('an edit that changes the structure beyond its own text (an opened comment, #if 0) is seen there too', async () => {
-  const parser = await createParser('native');
+for (const backend of ['native', 'wasm'] as const) test(`an edit that changes the structure beyond its own text (an opened comment, #if 0) is seen there too [${backend}]`, async () => {
+  const parser = await createParser(backend);
   const config: DocumentConfig = { settings: DEFAULT_SETTINGS, context: new AnalysisContext(parseVersion('6.12')), contextKey: 'k', parser, kernel: '' };
   const fn = (name: string, body: string): string => `static int ${name}(struct demo *d)\n{\n${body}\treturn 0;\n}\n\n`;
   const text = [
