@@ -225,7 +225,8 @@ export class FunctionCache {
       // The contexts at this function's calls elsewhere in the tree (hovers and the callers' verdicts).
       const callers = external ? JSON.stringify(callees.callers?.(fn.name) ?? null) : '';
       const line = lines.line(base);
-      const same = (e: CachedFunction): boolean => e.line === line && e.thread === thread && e.used === used && e.callers === callers;
+      // (The same text lowers to another IR only by a \`static\` before it that type recovery lost.)
+      const same = (e: CachedFunction): boolean => e.line === line && e.thread === thread && e.used === used && e.callers === callers && e.rel.fn.isStatic === fn.rel.isStatic;
       let entry = mine?.find(same) ?? last?.find(same);
       if (!entry) {
         // Yield to the event loop every ~10 ms of work, so that other documents
