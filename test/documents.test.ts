@@ -15,6 +15,8 @@ import { AnalysisContext } from '../server/analysis/context';
 import type { SyntaxNode } from '../server/syntax/backend';
 import { createParser } from '../server/syntax/parser';
 import { DocumentStore } from '../server/documents/document-store';
+import { LineIndex } from '../server/analysis/analyze-file';
+import { changedRegion } from '../server/syntax/text-region';
 import type { DocumentConfig } from '../server/documents/config';
 import { FIXTURE_ROOT } from './fixture-files';
 
@@ -98,4 +100,104 @@ test('an edit inside one function re-analyses that function only', async () => {
   const third = await store.analysis(uri);
   assert.equal(third!.result!.analysed, 0);
   assert.deepEqual(third!.result!.findings.map((f) => f.span.start - 2), second!.result!.findings.map((f) => f.span.start));
+});
+
+test('a line index moved over an edit equals a fresh one; the changed region is exact', () => {
+  const random = rng(11);
+  const pieces = ['\n', 'a', '\n\n', 'xy', '', '}\n', 'é\n'];
+  let text = Array.from({ length: 3000 }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+  let index = new LineIndex(text);
+  for (let i = 0; i < 300; i++) {
+    const s = Math.floor(random() * (text.length + 1));
+    const e = Math.min(text.length, s + Math.floor(random() * (i % 10 === 0 ? 3000 : 5)));
+    const next = text.slice(0, s) + Array.from({ length: Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join('') + text.slice(e);
+    const region = changedRegion(text, next);
+    assert.equal(text.slice(0, region.start) + next.slice(region.start, region.newEnd) + text.slice(region.oldEnd), next);
+    assert.ok(region.start <= region.oldEnd && region.start <= region.newEnd);
+    index = index.edited(next, region);
+    const fresh = new LineIndex(next);
+    assert.equal(index.lineCount, fresh.lineCount, `step ${i}`);
+    for (let o = 0; o <= next.length; o += 97) assert.equal(index.line(o), fresh.line(o));
+    text = next;
+  }
+});
+
+test('after random edit sequences, the incremental analysis equals a fresh one (findings, sites, functions)', async () => {
+  const parser = await createParser('native');
+  const config: DocumentConfig = { settings: DEFAULT_SETTINGS, context: new AnalysisContext(parseVersion('6.12')), contextKey: 'k', parser, kernel: '' };
+  const render = (a: Awaited<ReturnType<DocumentStore['analysis']>>): string => {
+    const r = a?.result;
+    if (!r) return `skipped:${a?.skipped}`;
+    return JSON.stringify({
+      f: r.findings.map((f) => `${f.span.start}-${f.span.end}:${f.code}:${f.message}:${f.related.map((x) => `${x.span.start}:${x.message}`).join(',')}`),
+      s: r.sites.map((s) => `${s.call.span.start}:${s.function}:${s.evaluation.variants.map((v) => v.canonical).join('|')}`),
+      fn: r.functions.map((f) => `${f.name}@${f.span.start}-${f.span.end}:${f.fn.span.start}:${f.fn.nameSpan.start}:${f.fn.isStatic}`),
+      t: [...r.ir.threadFunctions].sort(),
+    });
+  };
+  const pieces = ['{', '}', '\n', '}\n', ';', ' ', 'static ', '/*', '*/', '#if 0\n', '#endif\n', '#ifdef X\n', 'x', 'GFP_NOFS', 'spin_lock(&l);', 'spin_unlock(&l);', 'msleep(1);', 'kmalloc(n, GFP_KERNEL);', 'memalloc_nofs_save();', 'kthread_run(worker, NULL, "w");', '\nstatic void helper(void)\n{\n\tmutex_lock(&m);\n}\n'];
+  const store = new DocumentStore({ config: async () => config });
+  for (const [fixture, seed] of [['gfp/redundant-nofs.c', 21], ['traps/start-error-path.c', 22], ['scope/unbalanced.c', 23], ['gfp/sleep-in-atomic-calls.c', 24], ['traps/correlated-conditions.c', 25], ['cfg/goto.c', 26]] as const) {
+    const uri = `file:///t/fresh-${seed}.c`;
+    const original = fs.readFileSync(path.join(FIXTURE_ROOT, fixture), 'utf8');
+    let doc = TextDocument.create(uri, 'c', 1, original);
+    store.open(uri, 'c', 1, original);
+    await store.analysis(uri);
+    const random = rng(seed);
+    for (let v = 2; v < 90; v++) {
+      const changes = [];
+      for (let k = 0; k < 1 + Math.floor(random() * 2); k++) {
+        const text = doc.getText();
+        const s = Math.floor(random() * text.length);
+        // Mostly one character typed or deleted (what an editor sends), now and then a larger cut.
+        const e = Math.min(text.length, s + (random() < 0.5 ? 1 : Math.floor(random() * (random() < 0.1 ? 200 : 8))));
+        const change = { range: { start: doc.positionAt(s), end: doc.positionAt(e) }, text: random() < 0.4 ? '' : pieces[Math.floor(random() * pieces.length)] };
+        changes.push(change);
+        doc = TextDocument.update(doc, [change], v);
+      }
+      store.change(uri, v, changes);
+      // Analyse after most versions (the top-level list is carried from one to the next), skip some (edits pile up).
+      if (v % 4 === 1) continue;
+      const incremental = render(await store.analysis(uri));
+      const freshStore = new DocumentStore({ config: async () => config });
+      freshStore.open(uri, 'c', v, doc.getText());
+      const fresh = render(await freshStore.analysis(uri));
+      freshStore.close(uri);
+      assert.equal(incremental, fresh, `${fixture} at version ${v}`);
+    }
+    store.close(uri);
+  }
+});
+
+for (const backend of ['native', 'wasm'] as const) test(`an edit that changes the structure beyond its own text (an opened comment, #if 0) is seen there too [${backend}]`, async () => {
+  const parser = await createParser(backend);
+  const config: DocumentConfig = { settings: DEFAULT_SETTINGS, context: new AnalysisContext(parseVersion('6.12')), contextKey: 'k', parser, kernel: '' };
+  const fn = (name: string, body: string): string => `static int ${name}(struct demo *d)\n{\n${body}\treturn 0;\n}\n\n`;
+  const text = [
+    fn('first', '\td->buf = kmalloc(16, GFP_NOFS);\n'),
+    fn('second', '\tunsigned int flags = memalloc_nofs_save();\n\td->buf = kmalloc(16, GFP_NOFS);\n\tmemalloc_nofs_restore(flags);\n'),
+    fn('third', '\t/* a comment */\n\td->buf = kmalloc(32, GFP_NOFS);\n'),
+    '#endif\n\n',
+    fn('fourth', '\td->buf = kzalloc(8, GFP_NOIO);\n'),
+  ].join('');
+  const names = (a: Awaited<ReturnType<DocumentStore['analysis']>>): string => JSON.stringify({ fn: a?.result?.functions.map((f) => `${f.name}@${f.span.start}`), f: a?.result?.findings.map((f) => `${f.code}@${f.span.start}`) });
+  const at = text.indexOf('static int second');
+  for (const insert of ['/* ', '#if 0\n', '{\n', '"']) {
+    const store = new DocumentStore({ config: async () => config });
+    const uri = 'file:///t/structure.c';
+    store.open(uri, 'c', 1, text);
+    await store.analysis(uri);
+    const doc = TextDocument.create(uri, 'c', 1, text);
+    const pos = doc.positionAt(at);
+    store.change(uri, 2, [{ range: { start: pos, end: pos }, text: insert }]);
+    const edited = text.slice(0, at) + insert + text.slice(at);
+    const fresh = new DocumentStore({ config: async () => config });
+    fresh.open(uri, 'c', 2, edited);
+    assert.equal(names(await store.analysis(uri)), names(await fresh.analysis(uri)), JSON.stringify(insert));
+    // And back.
+    store.change(uri, 3, [{ range: { start: pos, end: TextDocument.create(uri, 'c', 2, edited).positionAt(at + insert.length) }, text: '' }]);
+    const back = new DocumentStore({ config: async () => config });
+    back.open(uri, 'c', 3, text);
+    assert.equal(names(await store.analysis(uri)), names(await back.analysis(uri)), `${JSON.stringify(insert)} undone`);
+  }
 });

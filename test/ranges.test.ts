@@ -10,7 +10,8 @@ import { parseVersion } from '../shared/model/version';
 import { AnalysisContext } from '../server/analysis/context';
 import { analyzeText, LineIndex } from '../server/analysis/analyze-file';
 import { createParser } from '../server/syntax/parser';
-import { interestingRanges } from '../server/syntax/ranges';
+import { chunkEnds, interestingRanges } from '../server/syntax/ranges';
+import { changedRegion } from '../server/syntax/text-region';
 import { fixtureFiles } from './fixture-files';
 
 const ctx = new AnalysisContext(parseVersion('6.12'));
@@ -128,4 +129,35 @@ test('a misindented closing brace inside a function does not end its chunk (arch
   assert.equal(texts.length, 2);
   assert.match(texts[0], /^static int dump[\s\S]*spin_unlock[\s\S]*return 0;\n\}\n$/);
   assert.match(texts[1], /^static int enqueue/);
+});
+
+test('chunk ends resumed over an edit equal a fresh scan, and name the chunks they kept', () => {
+  let seed = 5;
+  const random = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const pieces = ['}\n', '{\n', 'int f(void)\n{\n', '\treturn 0;\n', '/*', '*/', '"', "'", '// c\n', '\n', 'x', '}'];
+  const pick = (n: number): string => Array.from({ length: n }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+  let text = pick(400);
+  let scan = chunkEnds(text);
+  for (let i = 0; i < 500; i++) {
+    const s = Math.floor(random() * (text.length + 1));
+    const e = Math.min(text.length, s + Math.floor(random() * (i % 7 === 0 ? 200 : 4)));
+    const next = text.slice(0, s) + pick(Math.floor(random() * 3)) + text.slice(e);
+    const region = changedRegion(text, next);
+    const resumed = chunkEnds(next, { ends: scan.ends, region });
+    const fresh = chunkEnds(next);
+    assert.deepEqual(resumed.ends, fresh.ends, `step ${i}`);
+    // The chunks it says it kept have the old text.
+    const chunk = (t: string, ends: readonly number[], k: number): string => t.slice(k === 0 ? 0 : ends[k - 1], ends[k]);
+    for (let k = 0; k < resumed.kept; k++) assert.equal(chunk(next, resumed.ends, k), chunk(text, scan.ends, k));
+    for (let k = resumed.from; k < resumed.ends.length; k++) assert.equal(chunk(next, resumed.ends, k), chunk(text, scan.ends, resumed.oldFrom + k - resumed.from));
+    // And they are the chunks interestingRanges() tests, in order.
+    const tested: string[] = [];
+    interestingRanges(next, { test: (t) => (tested.push(t), false), source: '' }, 1);
+    assert.deepEqual(resumed.ends.map((_, k) => chunk(next, resumed.ends, k)), tested);
+    text = next;
+    scan = resumed;
+  }
 });

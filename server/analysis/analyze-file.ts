@@ -12,6 +12,7 @@ import type { CallOp, Condition, FileIR, FunctionIR, GuardOp, Op, Stmt } from '.
 import type { AnalysisContext } from './context';
 import { mayExit } from './cfg';
 import { analyzeFlow, type BlockingChain, type CalleeEffects, type FunctionFlow } from './dataflow';
+import type { TextRegion } from '../syntax/text-region';
 import { scopeFindings } from './scope-findings';
 import { summarize, withMayBlock, type FunctionSummary } from './summary';
 import type { State } from './state';
@@ -41,7 +42,28 @@ export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+
+  /**
+   * The index of a text that differs from this one's only in `region` (see
+   * changedRegion): the lines above it are kept, those below it moved, and only
+   * the region itself is read.
+   */
+  edited(text: string, region: TextRegion): LineIndex {
+    const out = Object.create(LineIndex.prototype) as LineIndex;
+    const starts: number[] = [];
+    const old = this.starts;
+    // Line starts up to the region's start (a start at `region.start` follows a newline before it).
+    let i = 0;
+    for (; i < old.length && old[i] <= region.start; i++) starts.push(old[i]);
+    for (let j = text.indexOf('\n', region.start); j >= 0 && j < region.newEnd; j = text.indexOf('\n', j + 1)) starts.push(j + 1);
+    const delta = region.newEnd - region.oldEnd;
+    // Starts after the old region: each follows a newline at or after its end.
+    while (i < old.length && old[i] <= region.oldEnd) i++;
+    for (; i < old.length; i++) starts.push(old[i] + delta);
+    (out as unknown as { starts: number[] }).starts = starts;
+    return out;
   }
 
   line(offset: number): number {

@@ -8,7 +8,8 @@ import { formatVersion, type KernelVersion } from '../../shared/model/version';
 import { SCOPE_APIS } from '../../shared/model/scopes';
 import { GUARD_CLASSES, isAtomicKind, LOCK_OPS } from '../../shared/model/locks';
 import { sleepingCallNames, sleepingGuard } from '../../shared/model/sleeping';
-import { eitherFilter, interestingRanges, type TextFilter } from '../syntax/ranges';
+import { chunkEnds, type TextFilter } from '../syntax/ranges';
+import { changedRegion } from '../syntax/text-region';
 import { calledNames, nameHash } from './call-names';
 import { scanDefinitions } from './definitions';
 
@@ -18,6 +19,80 @@ export interface AnalysisOptions {
   /** Composite masks read from the tree's gfp_types.h, when there is one. */
   readonly treeMasks?: { readonly masks: ReadonlyMap<string, string>; readonly path: string };
 }
+
+/**
+ * What the lowering filter learnt about one text (a function's), kept between
+ * analyses of a document whose other parts change (see ExtractCache).
+ */
+export interface LoweringMemo {
+  /** Whole sub-filters' results, by the id of their source (sourceId). */
+  readonly tests: Map<number, boolean>;
+  sleeps?: boolean;
+  atomic?: boolean;
+  defs?: ReadonlyArray<{ readonly name: string; readonly isStatic: boolean }>;
+}
+
+export function newLoweringMemo(): LoweringMemo {
+  return { tests: new Map() };
+}
+
+/** The filter of what is worth lowering (AnalysisContext.lowering). */
+export interface LoweringFilter extends TextFilter {
+  /** The same answer as test(), with what depends on `text` alone kept in `memo` (one memo per text). */
+  testMemo(text: string, memo: LoweringMemo): boolean;
+}
+
+/** A hash of a set of names (sets are kept per text, and asked for once per summary round). */
+const namesHashes = new WeakMap<ReadonlySet<string>, number>();
+function namesHash(names: ReadonlySet<string>): number {
+  let h = namesHashes.get(names);
+  if (h === undefined) {
+    h = nameHash([...names].sort().join(' '));
+    namesHashes.set(names, h);
+  }
+  return h;
+}
+
+function memoTest(memo: LoweringMemo, id: number, filter: TextFilter, text: string): boolean {
+  let hit = memo.tests.get(id);
+  if (hit === undefined) {
+    hit = filter.test(text);
+    // Sources change with the document's summaries; a few of them are worth keeping.
+    if (memo.tests.size >= 8) memo.tests.clear();
+    memo.tests.set(id, hit);
+  }
+  return hit;
+}
+
+/**
+ * A number per filter source: sources are long (every name with a summary)
+ * and built anew each summary round, so memos are keyed by these instead.
+ */
+const sourceIds = new Map<string, number>();
+let nextSourceId = 0;
+function sourceId(source: string): number {
+  let id = sourceIds.get(source);
+  if (id === undefined) {
+    // A long session meets many sources; forgetting them only costs memo misses.
+    if (sourceIds.size >= 4096) sourceIds.clear();
+    id = nextSourceId++;
+    sourceIds.set(source, id);
+  }
+  return id;
+}
+
+/** The functions `t` defines, by the text scan (not kernel style: the names called in the header). */
+function definedHere(t: string): Array<{ name: string; isStatic: boolean }> {
+  const defs = scanDefinitions(t);
+  if (defs.length > 0) return defs;
+  // Not kernel style (`{` on the declarator's line): the names called in the header.
+  const header = t.slice(0, Math.max(0, t.indexOf('{')));
+  const isStatic = /\bstatic\b/.test(header);
+  return [...calledNames(header)].map((name) => ({ name, isStatic }));
+}
+
+/** The names a chunk of text calls, when it enters an atomic section. */
+type AtomicChunk = readonly string[] | undefined;
 
 export class AnalysisContext {
   readonly version: KernelVersion;
@@ -77,40 +152,64 @@ export class AnalysisContext {
    * under a spinlock). A file with no atomic section at all lowers none of
    * them, so a global helper that only takes a mutex there has no summary.
    */
-  lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter, underAtomic = this.calledUnderAtomic(text)): TextFilter {
-    if (underAtomic === undefined) return base;
-    const definedHere = (t: string): Array<{ name: string; isStatic: boolean }> => {
-      const defs = scanDefinitions(t);
-      if (defs.length > 0) return defs;
-      // Not kernel style (`{` on the declarator's line): the names called in the header.
-      const header = t.slice(0, Math.max(0, t.indexOf('{')));
-      const isStatic = /\bstatic\b/.test(header);
-      return [...calledNames(header)].map((name) => ({ name, isStatic }));
-    };
+  lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter, underAtomic = this.calledUnderAtomic(text)): LoweringFilter {
+    const baseId = sourceId(base.source);
+    if (underAtomic === undefined) return { test: (t) => base.test(t), source: base.source, testMemo: (t, memo) => memoTest(memo, baseId, base, t) };
+    const blockingId = blocking !== undefined ? sourceId(blocking.source) : -1;
     // A function that sleeps may be called under an atomic section here, or,
     // if global, in another file; one that calls a function that may sleep
     // matters where it runs under a section itself (a chain through a global
     // middle function is left out: lowering every global caller of every
     // function that may sleep costs a parse of most of a driver file).
-    const relevant: TextFilter = {
-      test: (t) => {
-        const sleeps = this.sleeping.test(t);
-        const calls = blocking !== undefined && blocking.test(t);
-        if (!sleeps && !calls) return false;
-        if (this.atomic.test(t)) return true;
-        const defs = definedHere(t);
-        return defs.some((d) => underAtomic.has(d.name)) || (sleeps && defs.some((d) => !d.isStatic));
-      },
-      source: `(?:${this.sleeping.source}|${blocking?.source ?? ''})@atomic:${nameHash([...underAtomic].sort().join(' '))}`,
+    // The parts that depend on the text alone are kept in the memo, so that a
+    // new set of names under an atomic section (an edit in a function that
+    // takes a spinlock) costs set lookups, not a scan of every function.
+    const relevant = (t: string, memo: LoweringMemo): boolean => {
+      const sleeps = (memo.sleeps ??= this.sleeping.test(t));
+      const calls = blocking !== undefined && memoTest(memo, blockingId, blocking, t);
+      if (!sleeps && !calls) return false;
+      if ((memo.atomic ??= this.atomic.test(t))) return true;
+      const defs = (memo.defs ??= definedHere(t));
+      return defs.some((d) => underAtomic.has(d.name)) || (sleeps && defs.some((d) => !d.isStatic));
     };
-    return eitherFilter(base, relevant);
+    return {
+      test: (t) => base.test(t) || relevant(t, newLoweringMemo()),
+      testMemo: (t, memo) => memoTest(memo, baseId, base, t) || relevant(t, memo),
+      source: `(?:${base.source})|(?:(?:${this.sleeping.source}|${blocking?.source ?? ''})@atomic:${namesHash(underAtomic)})`,
+    };
   }
 
-  /** The names called in the top-level definitions of `text` that enter an atomic section; undefined when none does. */
+  /** The last text calledUnderAtomic() read: its chunk ends, what each chunk calls if it enters an atomic section, the answer. */
+  private lastAtomic: { readonly text: string; readonly ends: readonly number[]; readonly chunks: readonly AtomicChunk[]; readonly names: Set<string> | undefined } | undefined;
+
+  /**
+   * The names called in the top-level definitions of `text` that enter an
+   * atomic section; undefined when none does. The text is read in the chunks
+   * of interestingRanges() (no match of the atomic pattern or of a call spans
+   * two: a chunk ends with a `}` line), and what the last text's chunks gave is
+   * kept: the language server asks again after each edit, and an edit changes
+   * one chunk (see chunkEnds).
+   */
   calledUnderAtomic(text: string): Set<string> | undefined {
-    if (!this.atomic.test(text)) return undefined;
-    const names = new Set<string>();
-    for (const r of interestingRanges(text, this.atomic, 1) ?? []) for (const name of calledNames(text.slice(r.startIndex, r.endIndex))) names.add(name);
+    const last = this.lastAtomic;
+    if (last?.text === text) return last.names;
+    const scan = chunkEnds(text, last ? { ends: last.ends, region: changedRegion(last.text, text) } : undefined);
+    const chunks: AtomicChunk[] = [];
+    for (let i = 0; i < scan.ends.length; i++) {
+      if (last && i < scan.kept) chunks.push(last.chunks[i]);
+      else if (last && i >= scan.from) chunks.push(last.chunks[scan.oldFrom + i - scan.from]);
+      else {
+        const chunk = text.slice(i === 0 ? 0 : scan.ends[i - 1], scan.ends[i]);
+        chunks.push(this.atomic.test(chunk) ? [...calledNames(chunk)] : undefined);
+      }
+    }
+    let names: Set<string> | undefined;
+    for (const c of chunks) {
+      if (!c) continue;
+      names ??= new Set();
+      for (const n of c) names.add(n);
+    }
+    this.lastAtomic = { text, ends: scan.ends, chunks, names };
     return names;
   }
 

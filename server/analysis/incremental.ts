@@ -12,8 +12,11 @@
 //
 // Calls between the document's own functions use their summaries
 // (summary.ts), as the checker does for a file: the analysis repeats until no
-// summary changes, starting from the summaries of the previous version, so an
-// edit that changes no summary costs one round. A function's key includes the
+// summary changes, starting from no summaries, as a fresh analysis does (the
+// fixed point reached depends on where the rounds start: what is lowered
+// depends on the summaries, and the summaries on what is lowered). The cache
+// keeps what every round of the last version used, so each round of the next
+// one re-analyses only what changed in it. A function's key includes the
 // summaries of the functions it calls, so it is re-analysed exactly when its
 // text or a callee's summary changed.
 //
@@ -26,11 +29,12 @@
 // disk (the text on disk may be older than the editor's).
 
 import type { FindingData } from '../../shared/evaluate';
-import type { SyntaxNode } from '../syntax/backend';
-import { ExtractCache } from '../syntax/extract-cache';
+import type { IndexRange, SyntaxNode } from '../syntax/backend';
+import { changedRegion } from '../syntax/text-region';
+import { ExtractCache, type LoweredFile, type LoweredFunction } from '../syntax/extract-cache';
 import { shiftSpans as shift } from '../syntax/shift-spans';
-import type { CallOp, FileIR, FunctionIR } from '../syntax/ir';
-import { collectSites, LineIndex, mayBlockCallFindings, mayBlockChain, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
+import type { CallOp, FileIR, FunctionIR, Span } from '../syntax/ir';
+import { collectSites, LineIndex, type SiteResult, mayBlockCallFindings, mayBlockChain, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
 import { blockingPattern, patternWith, SummaryIndex, type SummaryContext } from './summary-index';
 import { eitherFilter } from '../syntax/ranges';
 import { scanDefinitions } from './definitions';
@@ -45,6 +49,9 @@ import { scopeFindings } from './scope-findings';
  * cannot be shifted as data). Add `base` to read a span.
  */
 export interface FunctionAnalysis extends FunctionResult {
+  /** The function's name and span in document offsets (reading \`fn\` may build its IR in document offsets). */
+  readonly name: string;
+  readonly span: Span;
   readonly base: number;
   readonly findings: readonly FindingData[];
 }
@@ -52,22 +59,39 @@ export interface FunctionAnalysis extends FunctionResult {
 /** A file's analysis (as analyzeIR's), with per-function results that may come from the cache. */
 export interface IncrementalAnalysis extends Omit<FileAnalysis, 'functions'> {
   readonly functions: readonly FunctionAnalysis[];
-  /** How many functions were analysed (the rest came from the cache). */
+  /** How many functions were analysed, in one summary round or more (the rest came from the cache). */
   readonly analysed: number;
 }
 
-interface CachedFunction {
+interface AnalysedFunction {
   readonly rel: FunctionResult;
   readonly findings: readonly FindingData[];
   /** What the function does to its callers (position-free). */
   readonly summary: FunctionSummary;
 }
 
+/**
+ * A function's results, with what they were computed from besides its text:
+ * the line it starts on (messages name lines), whether it is a thread
+ * function, the summaries its calls saw and the contexts at its callers.
+ */
+interface CachedFunction extends AnalysedFunction {
+  /** The names its text calls (calledHere). */
+  readonly names: readonly string[];
+  readonly line: number;
+  readonly thread: boolean;
+  readonly used: string;
+  readonly callers: string;
+  /** The results in document offsets, as last handed out (reused while the function does not move). */
+  at?: { readonly base: number; readonly rel: FunctionIR; readonly result: FunctionAnalysis };
+}
+
 interface Round {
-  readonly ir: FileIR;
+  readonly lowered: LoweredFile;
   readonly functions: FunctionAnalysis[];
   readonly summaries: FunctionSummary[];
-  readonly analysed: number;
+  /** The starts of the functions analysed (not from the cache). */
+  readonly analysed: readonly number[];
 }
 
 /** The analysis rounds until summaries settle, as in analyzeTree(). */
@@ -97,10 +121,13 @@ export type Checkpoint = () => void | Promise<void>;
  * are dropped, so the cache holds at most one result per function.
  */
 export class FunctionCache {
-  private entries = new Map<string, CachedFunction>();
+  /** By function text: the results for each context that text was analysed in. */
+  private entries = new Map<string, CachedFunction[]>();
 
   get size(): number {
-    return this.entries.size;
+    let n = 0;
+    for (const list of this.entries.values()) n += list.length;
+    return n;
   }
 
   /**
@@ -109,64 +136,98 @@ export class FunctionCache {
    */
   async analyze(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, checkpoint?: Checkpoint, external?: ExternalSummaries): Promise<IncrementalAnalysis> {
     if (this.summaryKey !== contextKey) {
-      this.summaries = [];
+      this.entries.clear();
+      this.extractor.clear();
       this.summaryKey = contextKey;
     }
-    let analysed = 0;
+    const analysed = new Set<number>();
     let round: Round | undefined;
     // Every name the document defines, lowered or not: those calls never go to the index.
     const defined = external ? new Set(scanDefinitions(text).map((d) => d.name)) : undefined;
+    const lines = this.lineIndex(text);
+    /** What the rounds of this version used (the next version's rounds find theirs in it). */
+    const used = new Map<string, CachedFunction[]>();
+    let summaries: FunctionSummary[] = [];
     for (let i = 0; i < MAX_ROUNDS; i++) {
       const index = new SummaryIndex();
       // Names defined twice (#ifdef variants) stay unknown, as in analyzeIR: never guessed.
-      const names = this.summaries.map((x) => x.name);
-      index.setFile(SELF, this.summaries.filter((x) => names.indexOf(x.name) === names.lastIndexOf(x.name)));
-      round = await this.round(ctx, contextKey, root, text, layered(index, external, defined), checkpoint);
-      analysed += round.analysed;
-      const same = JSON.stringify(round.summaries) === JSON.stringify(this.summaries);
-      this.summaries = round.summaries;
+      const count = new Map<string, number>();
+      for (const x of summaries) count.set(x.name, (count.get(x.name) ?? 0) + 1);
+      index.setFile(SELF, summaries.filter((x) => count.get(x.name) === 1));
+      round = await this.round(ctx, root, text, lines, layered(index, external, defined), used, checkpoint);
+      for (const at of round.analysed) analysed.add(at);
+      const same = sameSummaries(round.summaries, summaries);
+      summaries = round.summaries;
       if (same) break;
     }
+    this.entries = used;
+    this.extractor.release();
     const r = round!;
-    const sites = r.functions.flatMap((f) => f.sites).sort((a, b) => a.call.span.start - b.call.span.start);
     const all = r.functions.flatMap((f) => f.findings);
     all.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
-    return { ir: r.ir, functions: r.functions, sites, findings: dedupe(all), analysed };
+    const functions = r.functions;
+    let sites: readonly SiteResult[] | undefined;
+    return {
+      get ir(): FileIR {
+        return r.lowered.ir;
+      },
+      functions,
+      // Every site in document order, built when first read (hovers, hints, code
+      // actions): diagnostics need only the findings.
+      get sites(): readonly SiteResult[] {
+        return (sites ??= functions.flatMap((f) => f.sites).sort((a, b) => a.call.span.start - b.call.span.start));
+      },
+      findings: dedupe(all),
+      analysed: analysed.size,
+    };
   }
 
-  private summaries: FunctionSummary[] = [];
+  /** The lines of the last text: the next differs in one region (an edit), so only that region is read. */
+  private lines: { readonly text: string; readonly index: LineIndex } | undefined;
+
+  private lineIndex(text: string): LineIndex {
+    const last = this.lines;
+    const index = last === undefined ? new LineIndex(text) : last.text === text ? last.index : last.index.edited(text, changedRegion(last.text, text));
+    this.lines = { text, index };
+    return index;
+  }
+
   private readonly extractor = new ExtractCache();
   private summaryKey = '';
 
   /** One pass over the functions with the given summaries of this document's functions (and the index's). */
-  private async round(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, layers: Layered, checkpoint?: Checkpoint): Promise<Round> {
+  private async round(ctx: AnalysisContext, root: SyntaxNode, text: string, lines: LineIndex, layers: Layered, next: Map<string, CachedFunction[]>, checkpoint?: Checkpoint): Promise<Round> {
     const { own, external } = layers;
     const ownBlocking = blockingPattern(own);
     const extBlocking = external?.context.blocking;
     const blocking = ownBlocking && extBlocking ? eitherFilter(ownBlocking, extBlocking) : ownBlocking ?? extBlocking;
     const pattern = ctx.lowering(text, external ? eitherFilter(patternWith(ctx, own), external.context.pattern) : patternWith(ctx, own), blocking);
-    const lines = new LineIndex(text);
-    const ir = this.extractor.extract(root, text, pattern, (o) => lines.line(o));
+    const lowered = this.extractor.extract(root, text, pattern);
     const callees = layers.effects;
-    const next = new Map<string, CachedFunction>();
     const functions: FunctionAnalysis[] = [];
     const summaries: FunctionSummary[] = [];
-    let analysed = 0;
+    const analysed: number[] = [];
     let sinceYield = Date.now();
-    for (const fn of ir.functions) {
+    for (const fn of lowered.functions) {
       const base = fn.span.start;
-      const thread = ir.threadFunctions.has(fn.name);
+      const thread = lowered.threadFunctions.has(fn.name);
       const body = text.slice(fn.span.start, fn.span.end);
+      // This version's earlier rounds, then the last version's.
+      const mine = next.get(body);
+      const last = this.entries.get(body);
       // The summaries this function's calls see: part of what it depends on.
-      const used: string[] = [];
-      for (const name of new Set(body.match(/\b[A-Za-z_]\w*(?=\s*\()/g) ?? [])) {
+      const names = mine?.[0]?.names ?? last?.[0]?.names ?? calledHere(body);
+      let used = '';
+      for (const name of names) {
         const s = layers.resolve(name);
-        if (s) used.push(`${name}=${JSON.stringify([s.file === SELF ? 0 : 1, s.outcomes, s.nofail ?? null, s.mayBlock ?? null, s.unknown])}`);
+        if (s) used += `${name}=${fingerprint(s)};`;
       }
       // The contexts at this function's calls elsewhere in the tree (hovers and the callers' verdicts).
       const callers = external ? JSON.stringify(callees.callers?.(fn.name) ?? null) : '';
-      const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${lines.line(base)}\u0000${used.join(';')}\u0000${callers}\u0000${body}`;
-      let entry = next.get(key) ?? this.entries.get(key);
+      const line = lines.line(base);
+      // (The same text lowers to another IR only by a \`static\` before it that type recovery lost.)
+      const same = (e: CachedFunction): boolean => e.line === line && e.thread === thread && e.used === used && e.callers === callers && e.rel.fn.isStatic === fn.rel.isStatic;
+      let entry = mine?.find(same) ?? last?.find(same);
       if (!entry) {
         // Yield to the event loop every ~10 ms of work, so that other documents
         // and requests are served and a newer version can supersede this one.
@@ -174,31 +235,73 @@ export class FunctionCache {
           await checkpoint();
           sinceYield = Date.now();
         }
-        entry = analyseRelative(ctx, fn, base, thread, lines, callees);
-        analysed++;
+        entry = { ...analyseRelative(ctx, fn.rel, fn.name, base, thread, lines, callees), names, line, thread, used, callers };
+        analysed.push(base);
       }
-      next.set(key, entry);
+      const kept = next.get(body);
+      if (!kept) next.set(body, [entry]);
+      else if (!kept.includes(entry)) kept.push(entry);
       functions.push(absolute(fn, entry, base));
       summaries.push(entry.summary);
     }
-    for (const [k, v] of next) this.entries.set(k, v);
-    // Keep only what the latest round used (a previous round's entries are stale).
-    this.entries = next;
-    return { ir, functions, summaries, analysed };
+    return { lowered, functions, summaries, analysed };
+  }
+
+  /**
+   * The tree of the next analyze() is `to`'s, reparsed from the tree of
+   * `from` (edited), its structure differing only in `changed` (tree-sitter's
+   * changed ranges) and in the edited text: the top level is read from the
+   * tree only there.
+   */
+  reparsed(from: string, to: string, changed: readonly IndexRange[]): void {
+    this.extractor.reparsed(from, to, changed);
   }
 
   clear(): void {
     this.entries.clear();
     this.extractor.clear();
+    this.lines = undefined;
   }
 }
 
-function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thread: boolean, lines: LineIndex, callees: CalleeEffects): CachedFunction {
+/** Names followed by `(` in a function's text: the calls whose summaries its analysis may read (a superset). */
+function calledHere(body: string): string[] {
+  return [...new Set(body.match(/\b[A-Za-z_]\w*(?=\s*\()/g) ?? [])];
+}
+
+/** What of a summary a caller's analysis reads, as a string (kept per summary object: summaries are immutable). */
+const fingerprints = new WeakMap<FunctionSummary, string>();
+function fingerprint(s: FunctionSummary): string {
+  let f = fingerprints.get(s);
+  if (f === undefined) {
+    f = JSON.stringify([s.file === SELF ? 0 : 1, s.outcomes, s.nofail ?? null, s.mayBlock ?? null, s.unknown]);
+    fingerprints.set(s, f);
+  }
+  return f;
+}
+
+/** Whether two rounds' summaries are the same (most are the same objects, from the cache). */
+function sameSummaries(a: readonly FunctionSummary[], b: readonly FunctionSummary[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && wholeSummary(a[i]) !== wholeSummary(b[i])) return false;
+  return true;
+}
+
+const wholeSummaries = new WeakMap<FunctionSummary, string>();
+function wholeSummary(s: FunctionSummary): string {
+  let f = wholeSummaries.get(s);
+  if (f === undefined) {
+    f = JSON.stringify(s);
+    wholeSummaries.set(s, f);
+  }
+  return f;
+}
+
+function analyseRelative(ctx: AnalysisContext, relFn: FunctionIR, name: string, base: number, thread: boolean, lines: LineIndex, callees: CalleeEffects): AnalysedFunction {
   // Exactly the per-function step of analyzeIR(), on the function shifted to
   // start at offset 0; messages get document lines through the base.
-  const relFn = shift(fn, -base);
   const flow = analyzeFlow(ctx, relFn, callees);
-  const sites = collectSites(ctx, flow, callees.callers?.(fn.name));
+  const sites = collectSites(ctx, flow, callees.callers?.(name));
   const findings: FindingData[] = [];
   for (const site of sites) findings.push(...site.evaluation.findings);
   findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o + base), { threadFunction: thread }));
@@ -208,14 +311,29 @@ function analyseRelative(ctx: AnalysisContext, fn: FunctionIR, base: number, thr
   return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, callees), mayBlockChain(rel.flow, sites, callees)) };
 }
 
-function absolute(fn: FunctionIR, entry: CachedFunction, base: number): FunctionAnalysis {
-  return {
-    fn,
+/**
+ * The function's results in document offsets: those of the previous version
+ * when it has not moved; else the findings moved now (diagnostics read them)
+ * and the sites when first read.
+ */
+function absolute(fn: LoweredFunction, entry: CachedFunction, base: number): FunctionAnalysis {
+  if (entry.at && entry.at.base === base && entry.at.rel === fn.rel) return entry.at.result;
+  let sites: readonly SiteResult[] | undefined;
+  const result: FunctionAnalysis = {
+    get fn(): FunctionIR {
+      return fn.fn;
+    },
+    name: fn.name,
+    span: fn.span,
     flow: entry.rel.flow,
     base,
-    sites: shift(entry.rel.sites, base),
+    get sites(): readonly SiteResult[] {
+      return (sites ??= shift(entry.rel.sites, base));
+    },
     findings: shift(entry.findings, base),
   };
+  entry.at = { base, rel: fn.rel, result };
+  return result;
 }
 
 function dedupe(findings: FindingData[]): FindingData[] {

@@ -39,6 +39,8 @@ interface Entry {
   tree?: SyntaxTree;
   /** The parser that made `tree`; another backend means a fresh parse. */
   parser?: CParser;
+  /** The text `tree` was parsed from. */
+  treeText?: string;
   /** Edits recorded on `tree` since it was last parsed. */
   dirty: boolean;
   cache: FunctionCache;
@@ -94,6 +96,7 @@ export class DocumentStore {
         // A full-text change: nothing of the old tree lines up any more.
         e.tree.dispose();
         e.tree = undefined;
+        e.treeText = undefined;
         e.dirty = false;
       }
       doc = TextDocument.update(doc, [change], version);
@@ -212,8 +215,11 @@ export class DocumentStore {
     const old = e.tree && e.parser === parser ? e.tree : undefined;
     if (e.tree && !old) this.dropTree(e);
     const tree = parser.parse(text, old);
+    // Where the structure changed: the function cache reads the top level only there (and where the text changed).
+    if (old && e.treeText !== undefined) e.cache.reparsed(e.treeText, text, tree.changedRanges(old));
     old?.dispose();
     e.tree = tree;
+    e.treeText = text;
     e.parser = parser;
     e.dirty = false;
     return tree;
@@ -222,6 +228,7 @@ export class DocumentStore {
   private dropTree(e: Entry): void {
     e.tree?.dispose();
     e.tree = undefined;
+    e.treeText = undefined;
     e.dirty = false;
   }
 

@@ -25,7 +25,7 @@ function intersects(a: { start: number; end: number }, b: { start: number; end: 
 }
 
 function functionAt(a: DocumentAnalysis, offset: number): FunctionAnalysis | undefined {
-  return a.result?.functions.find((f) => f.fn.span.start <= offset && offset < f.fn.span.end);
+  return a.result?.functions.find((f) => f.span.start <= offset && offset < f.span.end);
 }
 
 /** Every action for the offsets [from, to]; `only` filters by kind prefix (LSP semantics). */

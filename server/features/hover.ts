@@ -43,7 +43,7 @@ export function hover(a: DocumentAnalysis, offset: number): Hover | null {
     return { contents: { kind: MarkupKind.Markdown, value: md }, range: rangeOf(doc, span) };
   }
   if (!word) return null;
-  const fa = result.functions.find((f) => contains(f.fn.span, offset));
+  const fa = result.functions.find((f) => contains(f.span, offset));
 
   // A scope call.
   if (fa) {
@@ -58,7 +58,7 @@ export function hover(a: DocumentAnalysis, offset: number): Hover | null {
   if (flag) return { contents: { kind: MarkupKind.Markdown, value: flag }, range: rangeOf(doc, word.span) };
 
   // A function defined in this file: at its definition or a call.
-  const target = result.functions.find((f) => f.fn.name === word.word);
+  const target = result.functions.find((f) => f.name === word.word);
   if (target && (contains(target.fn.nameSpan, offset) || (fa && callAt(fa, offset)?.callee === word.word))) {
     return { contents: { kind: MarkupKind.Markdown, value: functionMarkdown(target, a, line) }, range: rangeOf(doc, word.span) };
   }

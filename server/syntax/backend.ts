@@ -35,6 +35,12 @@ export interface SyntaxNode {
   readonly parent: SyntaxNode | null;
 }
 
+/** A span of text, in the same units as SyntaxNode's indices. */
+export interface IndexRange {
+  readonly startIndex: number;
+  readonly endIndex: number;
+}
+
 export interface TextEdit {
   readonly startIndex: number;
   readonly oldEndIndex: number;
@@ -48,6 +54,12 @@ export interface SyntaxTree {
   readonly rootNode: SyntaxNode;
   /** Records an edit so that the next parse can reuse the unchanged parts. */
   edit(edit: TextEdit): void;
+  /**
+   * Where this tree's structure differs from `old`'s (the tree it was reparsed
+   * from, edited): tree-sitter's changed ranges. Text changed inside a token
+   * that keeps its kind and place is not among them; callers add the edits.
+   */
+  changedRanges(old: SyntaxTree): IndexRange[];
   /** Frees the tree now (WASM trees leak otherwise; native ones are freed by GC). */
   dispose(): void;
 }

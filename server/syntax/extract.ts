@@ -35,6 +35,22 @@ export interface ExtractOptions {
    * as parsing; most functions have nothing to say.
    */
   readonly interesting?: TextFilter;
+  /** The thread functions of this text, when already known (threadFunctionsOf); else found again. */
+  readonly threadFunctions?: ReadonlySet<string>;
+}
+
+const THREAD_STARTS = new RegExp(`\\b(?:${[...THREAD_CREATORS].join('|')})\\s*\\(\\s*([A-Za-z_]\\w*)\\s*,`, 'g');
+
+/**
+ * The functions `text` starts as kernel threads. The function that starts a
+ * thread is usually not lowered (it allocates nothing), so they are found in
+ * the text: `kthread_run(fn, ...)`.
+ */
+export function threadFunctionsOf(text: string): Set<string> {
+  const out = new Set<string>();
+  const re = new RegExp(THREAD_STARTS);
+  for (let m = re.exec(text); m; m = re.exec(text)) out.add(m[1]);
+  return out;
 }
 
 const spanOf = (n: SyntaxNode): Span => ({ start: n.startIndex, end: n.endIndex });
@@ -48,6 +64,7 @@ export class Extractor {
   private readonly options: ExtractOptions;
   private blockId = 0;
   private locals = new Set<string>();
+  /** Thread functions seen in lowered calls. */
   private readonly threadFunctions = new Set<string>();
 
   constructor(text: string, options: ExtractOptions = {}) {
@@ -62,11 +79,10 @@ export class Extractor {
   extractFile(root: SyntaxNode): FileIR {
     const functions: FunctionIR[] = [];
     this.collectTopLevel(root, functions);
-    // The function that starts a thread is usually not lowered (it allocates
-    // nothing), so thread functions are found in the text: `kthread_run(fn, ...)`.
-    const starts = new RegExp(`\\b(?:${[...THREAD_CREATORS].join('|')})\\s*\\(\\s*([A-Za-z_]\\w*)\\s*,`, 'g');
-    for (let m = starts.exec(this.text); m; m = starts.exec(this.text)) this.threadFunctions.add(m[1]);
-    return { functions, threadFunctions: this.threadFunctions };
+    // Those found in the text, and (in a lowered call) those the regex misses.
+    const threadFunctions = new Set(this.options.threadFunctions ?? threadFunctionsOf(this.text));
+    for (const name of this.threadFunctions) threadFunctions.add(name);
+    return { functions, threadFunctions };
   }
 
   private collectTopLevel(container: SyntaxNode, out: FunctionIR[]): void {

@@ -22,7 +22,7 @@
 // patchNodeTypeGetter() below makes `type` a plain property read.
 
 import type TreeSitter from 'tree-sitter';
-import type { CParser, SyntaxNode, SyntaxTree, TextEdit } from './backend';
+import type { CParser, IndexRange, SyntaxNode, SyntaxTree, TextEdit } from './backend';
 import type { TextRange } from './ranges';
 
 export interface NativeModules {
@@ -105,6 +105,12 @@ class NativeTree implements SyntaxTree {
 
   get rootNode(): SyntaxNode {
     return this.live().rootNode;
+  }
+
+  changedRanges(old: SyntaxTree): IndexRange[] {
+    if (!(old instanceof NativeTree)) throw new Error('old tree comes from another backend');
+    // The binding's receiver is the old tree: ts_tree_get_changed_ranges(old, new).
+    return old.live().getChangedRanges(this.live()).map((r) => ({ startIndex: r.startIndex, endIndex: r.endIndex }));
   }
 
   edit(edit: TextEdit): void {

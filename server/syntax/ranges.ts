@@ -16,6 +16,7 @@
 // each open a brace), the chunk just runs on: longer, never wrong.
 
 import type { Point } from './backend';
+import type { TextRegion } from './text-region';
 
 /**
  * What decides that a piece of text is worth parsing and lowering: a RegExp,
@@ -83,17 +84,70 @@ export function interestingRanges(text: string, interesting: TextFilter, maxFrac
 }
 
 /**
+ * The chunks interestingRanges() splits a text into, as their end offsets
+ * (the last is the text's length), and which of them are the old text's:
+ * with `old` (the previous text's ends and the region where the texts
+ * differ), the chunks before the region are kept, the scan resumes at the
+ * last of them, and it stops at the first chunk end past the region where the
+ * old scan had one too: from there on the text and the scan's state (depth 0
+ * after a `}` line) are the same, so the old ends follow, moved.
+ */
+export interface ChunkEnds {
+  readonly ends: number[];
+  /** ends[0..kept) are old ends[0..kept). */
+  readonly kept: number;
+  /** ends[from..] are old ends[oldFrom..] moved by the edit (from === ends.length when none). */
+  readonly from: number;
+  readonly oldFrom: number;
+}
+
+export function chunkEnds(text: string, old?: { readonly ends: readonly number[]; readonly region: TextRegion }): ChunkEnds {
+  const ends: number[] = [];
+  let kept = 0;
+  // A chunk end strictly before the region follows a `}` line and its newline, all unchanged.
+  if (old) while (kept < old.ends.length && old.ends[kept] < old.region.start) ends.push(old.ends[kept++]);
+  const resume = kept > 0 ? ends[kept - 1] : 0;
+  const depth = new BraceDepth(text, resume > 0 ? resume - 1 : 0);
+  const delta = old ? old.region.newEnd - old.region.oldEnd : 0;
+  let j = kept;
+  let lineStart = resume;
+  while (lineStart <= text.length) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    if (lineEnd - lineStart === 1 && text.charCodeAt(lineStart) === 125 /* } */ && depth.at(lineEnd) === 0) {
+      const end = Math.min(lineEnd + 1, text.length);
+      ends.push(end);
+      if (old && end - 1 >= old.region.newEnd) {
+        // Past the region: an old chunk end at the same place means the rest is the old scan's.
+        while (j < old.ends.length && old.ends[j] + delta < end) j++;
+        if (j < old.ends.length && old.ends[j] + delta === end) {
+          const from = ends.length;
+          for (let k = j + 1; k < old.ends.length; k++) ends.push(old.ends[k] + delta);
+          return { ends, kept, from, oldFrom: j + 1 };
+        }
+      }
+    }
+    if (lineEnd >= text.length) break;
+    lineStart = lineEnd + 1;
+  }
+  if ((ends.length === 0 ? 0 : ends[ends.length - 1]) < text.length) ends.push(text.length);
+  return { ends, kept, from: ends.length, oldFrom: old ? old.ends.length : 0 };
+}
+
+/**
  * Brace depth of C text at increasing offsets, skipping comments, string and
  * character literals. Queries must come in increasing offset order.
  */
 class BraceDepth {
   private readonly text: string;
-  private pos = 0;
+  private pos: number;
   private depth = 0;
   private static readonly NEXT = /[{}"'/]/g;
 
-  constructor(text: string) {
+  /** `from`: where to start reading, at depth 0 (0, or the newline of a `}` line that ended a chunk). */
+  constructor(text: string, from = 0) {
     this.text = text;
+    this.pos = from;
   }
 
   /**

@@ -28,7 +28,7 @@
 import type WebTreeSitter from 'web-tree-sitter';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CParser, SyntaxNode, SyntaxTree, TextEdit } from './backend';
+import type { CParser, IndexRange, SyntaxNode, SyntaxTree, TextEdit } from './backend';
 import type { TextRange } from './ranges';
 
 /** The module's export: the Parser class, with `Language` hanging off it. */
@@ -125,6 +125,12 @@ class WasmTree implements SyntaxTree {
     // satisfying SyntaxNode (e.g. a flag becoming a method).
     const root: SyntaxNode = this.live().rootNode;
     return root;
+  }
+
+  changedRanges(old: SyntaxTree): IndexRange[] {
+    if (!(old instanceof WasmTree)) throw new Error('old tree comes from another backend');
+    // The binding's receiver is the old tree: ts_tree_get_changed_ranges(old, new).
+    return old.live().getChangedRanges(this.live()).map((r) => ({ startIndex: r.startIndex, endIndex: r.endIndex }));
   }
 
   edit(edit: TextEdit): void {
