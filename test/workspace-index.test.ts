@@ -145,6 +145,25 @@ test('a cold index analyses every file, then the callers of what it found; a war
   const again = await warm.refresh(files, analyse);
   assert.equal(again.reused, 3);
   assert.deepEqual(analysed, []);
+  // Nothing to write back, and the facts are the ones the cache's stamp names.
+  assert.equal(warm.changed, false);
+  assert.ok(warm.stamp);
+
+  // A file touched but not changed keeps its facts: nothing is analysed, nothing propagates.
+  const trans = path.join(root, 'trans.c');
+  const later = new Date(fs.statSync(trans).mtimeMs + 5000);
+  fs.utimesSync(trans, later, later);
+  const touched = new WorkspaceIndex(root, 'k1', cache);
+  touched.load();
+  await touched.refresh(files, analyse);
+  assert.deepEqual(analysed, []);
+  assert.deepEqual(JSON.stringify(touched.summaries()), JSON.stringify(cold.summaries()));
+  // Its new time is kept (the next start need not read it again), under a new stamp.
+  assert.equal(touched.changed, true);
+  assert.equal(touched.stamp, undefined);
+  const stampBefore = warm.stamp;
+  touched.save();
+  assert.ok(touched.stamp && touched.stamp !== stampBefore);
   assert.deepEqual(JSON.stringify(warm.summaries()), JSON.stringify(cold.summaries()));
 });
 

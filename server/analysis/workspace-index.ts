@@ -12,7 +12,7 @@
 // after saw the final summaries of everything it calls, so its findings are
 // final; the others are checked again once the rounds are over.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,7 +43,7 @@ export interface FileFacts {
 }
 
 /** Bumped whenever the cache's layout or the meaning of a summary changes. */
-const CACHE_FORMAT = 4;
+const CACHE_FORMAT = 5;
 
 type CachedFile = [string, number, number, string, string, FunctionSummary[], string, string, CallSiteFact[]];
 
@@ -57,6 +57,8 @@ interface CacheDocument {
   readonly frozen: readonly string[];
   /** Names whose summaries changed in the last round run, whose callers are still to be analysed again. */
   readonly pending: readonly string[];
+  /** Written anew whenever the facts change (see WorkspaceIndex.stamp). */
+  readonly stamp: string;
 }
 
 /** Where indexes are cached: $GFP_LENS_CACHE, else $XDG_CACHE_HOME/gfp-lens, else ~/.cache/gfp-lens; never inside the tree. */
@@ -66,7 +68,8 @@ function cacheDirectory(): string {
   return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'gfp-lens');
 }
 
-export function sha1(text: string): string {
+/** sha1 of a text, or of a file's bytes (the same for a file that is valid UTF-8, which every indexed file is). */
+export function sha1(text: string | Buffer): string {
   return createHash('sha1').update(text).digest('hex');
 }
 
@@ -156,6 +159,9 @@ export class WorkspaceIndex {
   /** Each file's call hashes, decoded on first use. */
   private readonly decodedCalls = new Map<string, Uint32Array>();
   private cacheNote: string | undefined;
+  /** Whether the facts differ from the cache file's (see `changed`). */
+  private modified = false;
+  private savedStamp: string | undefined;
 
   constructor(root: string, key: string, cacheDir = cacheDirectory()) {
     this.root = path.resolve(root);
@@ -202,12 +208,33 @@ export class WorkspaceIndex {
       }
       for (const name of doc.frozen) this.frozen.add(name);
       this.pending = doc.pending.filter((n) => typeof n === 'string');
+      if (typeof doc.stamp !== 'string') throw new Error('no stamp');
+      this.savedStamp = doc.stamp;
     } catch (e) {
       this.files.clear();
+      this.savedStamp = undefined;
       this.frozen.clear();
       this.pending = [];
       this.cacheNote = `index cache damaged (${(e as Error).message}); rebuilding`;
     }
+  }
+
+  /**
+   * Whether the facts changed since they were loaded or saved: a refresh that
+   * found nothing to do leaves the cache as it is, and need not write it.
+   */
+  get changed(): boolean {
+    return this.modified;
+  }
+
+  /**
+   * Identifies the facts as last loaded or saved: a cache written with other
+   * facts has another stamp. While `changed` is false the facts in memory are
+   * the stamped ones, so whatever was computed from them under this stamp (a
+   * file's findings, given the same content) still holds.
+   */
+  get stamp(): string | undefined {
+    return this.modified ? undefined : this.savedStamp;
   }
 
   /** Writes the cache atomically (a temporary file renamed over it), so a reader never sees half of one. */
@@ -216,11 +243,13 @@ export class WorkspaceIndex {
     for (const [abs, f] of this.files) {
       files.push([path.relative(this.root, abs), f.mtimeMs, f.size, f.hash, f.definitions, f.summaries.map((s) => ({ ...s, file: '' })), f.calls, f.targets, f.callSites.map((c): CallSiteFact => [c[0], path.relative(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]])]);
     }
-    const doc: CacheDocument = { format: CACHE_FORMAT, key: this.key, root: this.root, files, frozen: [...this.frozen], pending: this.pending };
+    if (this.modified || this.savedStamp === undefined) this.savedStamp = randomUUID();
+    const doc: CacheDocument = { format: CACHE_FORMAT, key: this.key, root: this.root, files, frozen: [...this.frozen], pending: this.pending, stamp: this.savedStamp };
     fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
     const tmp = `${this.cacheFile}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(doc));
     fs.renameSync(tmp, this.cacheFile);
+    this.modified = false;
   }
 
   /** Every summary of the tree, as callers see them (a frozen one as unknown). */
@@ -265,18 +294,28 @@ export class WorkspaceIndex {
       for (const s of f.summaries) changed.add(s.name);
       for (const d of decodeDefinitions(f.definitions)) changed.add(d.name);
       this.files.delete(file);
+      this.decodedCalls.delete(file);
+      this.modified = true;
     }
     const stale = files.filter((file) => {
       const f = this.files.get(file);
       if (!f) return true;
       try {
         const st = fs.statSync(file);
-        return st.mtimeMs !== f.mtimeMs || st.size !== f.size;
+        if (st.mtimeMs === f.mtimeMs && st.size === f.size) return false;
+        // Touched but the same size: the content decides (a checkout, a
+        // build that rewrites a header unchanged). The same content keeps
+        // its facts, with the new time, and is not analysed again.
+        if (st.size !== f.size || sha1(fs.readFileSync(file)) !== f.hash) return true;
+        this.files.set(file, { ...f, mtimeMs: st.mtimeMs });
+        this.modified = true;
+        return false;
       } catch {
         return true;
       }
     });
     const reused = files.length - stale.length;
+    if (stale.length > 0 || changed.size > 0) this.modified = true;
     const rounds: number[] = [];
     let dirty: readonly string[] = stale;
     let recheck: Recheck | undefined;
