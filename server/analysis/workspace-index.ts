@@ -114,14 +114,16 @@ export interface CallerInput {
 
 /**
  * Rounds one refresh runs at the most. Each lifts effects one call level; a
- * kernel tree's wrappers go many levels deep, and a round costs a parse of
- * every caller, so a cold index stops after this many with the rest pending:
+ * kernel tree's wrappers go many levels deep. The rounds after the first few
+ * analyse a few hundred files of a whole tree, or fewer (fs/btrfs settles
+ * after 9, fs/ after about 15), so a cold index normally settles in one
+ * refresh; a refresh that reaches this many stops with the rest pending:
  * the changed summaries are kept, with the names whose callers are still to
  * be analysed, and the next refresh goes on from there. Until then the
  * callers of the pending functions see them as they were a round before
  * (deeper effects not yet lifted), and the run says so.
  */
-export const MAX_INDEX_ROUNDS = 6;
+export const MAX_INDEX_ROUNDS = 24;
 
 /**
  * How often one function's summary may change while the index settles before
@@ -159,6 +161,9 @@ export class WorkspaceIndex {
   /** Each file's call hashes, decoded on first use. */
   private readonly decodedCalls = new Map<string, Uint32Array>();
   private cacheNote: string | undefined;
+  /** Bumped whenever a file's facts are set or removed: what is derived from all of them is kept until it moves (memo). */
+  private version = 0;
+  private readonly memos = new Map<string, { version: number; frozen: number; value: unknown }>();
   /** Whether the facts differ from the cache file's (see `changed`). */
   private modified = false;
   private savedStamp: string | undefined;
@@ -206,12 +211,14 @@ export class WorkspaceIndex {
           callSites: callSites.map((c: CallSiteFact): CallSiteFact => [c[0], path.join(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]]),
         });
       }
+      this.version++;
       for (const name of doc.frozen) this.frozen.add(name);
       this.pending = doc.pending.filter((n) => typeof n === 'string');
       if (typeof doc.stamp !== 'string') throw new Error('no stamp');
       this.savedStamp = doc.stamp;
     } catch (e) {
       this.files.clear();
+      this.version++;
       this.savedStamp = undefined;
       this.frozen.clear();
       this.pending = [];
@@ -252,8 +259,25 @@ export class WorkspaceIndex {
     this.modified = false;
   }
 
+  /**
+   * What `compute` derives from every file's facts (and the frozen names),
+   * computed again only when they changed: a round asks for the same tables
+   * several times, and over a whole tree each costs a pass over 60,000 files.
+   */
+  private memo<T>(name: string, compute: () => T): T {
+    const m = this.memos.get(name);
+    if (m && m.version === this.version && m.frozen === this.frozen.size) return m.value as T;
+    const value = compute();
+    this.memos.set(name, { version: this.version, frozen: this.frozen.size, value });
+    return value;
+  }
+
   /** Every summary of the tree, as callers see them (a frozen one as unknown). */
   summaries(): FunctionSummary[] {
+    return [...this.memo('summaries', () => this.computeSummaries())];
+  }
+
+  private computeSummaries(): FunctionSummary[] {
     const out: FunctionSummary[] = [];
     for (const f of this.files.values()) {
       for (const s of f.summaries) out.push(this.frozen.has(s.name) ? { name: s.name, file: s.file, isStatic: s.isStatic, outcomes: [], unknown: true } : s);
@@ -263,16 +287,28 @@ export class WorkspaceIndex {
 
   /** Where each name that has a summary is defined, over the whole tree. */
   nameTable(): Array<[string, NameDefinitions]> {
-    const wanted = new Set<string>(this.targetNames());
-    for (const f of this.files.values()) for (const s of f.summaries) wanted.add(s.name);
+    return [...this.memo('nameTable', () => this.computeNameTable())];
+  }
+
+  private computeNameTable(): Array<[string, NameDefinitions]> {
+    // Matched as encoded (definitions.ts: `g:name`, `s:name`), so that the
+    // half a million definitions of a kernel tree are not decoded each time.
+    const wanted = new Set<string>();
+    const want = (name: string) => wanted.add(`g:${name}`).add(`s:${name}`);
+    for (const name of this.targetNames()) want(name);
+    for (const f of this.files.values()) for (const s of f.summaries) want(s.name);
     const table = new Map<string, { globals: string[]; headerStatics: string[] }>();
     for (const [file, f] of this.files) {
-      for (const d of decodeDefinitions(f.definitions)) {
-        if (!wanted.has(d.name)) continue;
-        if (d.isStatic && !file.endsWith('.h')) continue;
-        let entry = table.get(d.name);
-        if (!entry) table.set(d.name, (entry = { globals: [], headerStatics: [] }));
-        (d.isStatic ? entry.headerStatics : entry.globals).push(file);
+      if (f.definitions === '') continue;
+      const header = file.endsWith('.h');
+      for (const token of f.definitions.split(' ')) {
+        if (!wanted.has(token)) continue;
+        const isStatic = token.charCodeAt(0) === 115; // 's'
+        if (isStatic && !header) continue;
+        const name = token.slice(2);
+        let entry = table.get(name);
+        if (!entry) table.set(name, (entry = { globals: [], headerStatics: [] }));
+        (isStatic ? entry.headerStatics : entry.globals).push(file);
       }
     }
     return [...table];
@@ -294,6 +330,7 @@ export class WorkspaceIndex {
       for (const s of f.summaries) changed.add(s.name);
       for (const d of decodeDefinitions(f.definitions)) changed.add(d.name);
       this.files.delete(file);
+      this.version++;
       this.decodedCalls.delete(file);
       this.modified = true;
     }
@@ -347,6 +384,7 @@ export class WorkspaceIndex {
           if (before && round === 0) {
             for (const s of before.summaries) namesChanged.add(s.name);
             this.files.delete(file);
+            this.version++;
           }
           return;
         }
@@ -361,6 +399,7 @@ export class WorkspaceIndex {
           definitionsChanged.add(name);
         }
         this.files.set(file, got);
+        this.version++;
         this.decodedCalls.delete(file);
       });
       rounds.push(analysed);
@@ -428,6 +467,10 @@ export class WorkspaceIndex {
    * static function's callers are all in its file, so theirs decide).
    */
   targetKeys(): Set<string> {
+    return new Set(this.memo('targetKeys', () => this.computeTargetKeys()));
+  }
+
+  private computeTargetKeys(): Set<string> {
     const keys = new Set<string>();
     for (const [file, f] of this.files) for (const name of f.targets === '' ? [] : f.targets.split(' ')) keys.add(`${file}#${name}`);
     for (let depth = 0; depth < MAX_HELPER_DEPTH; depth++) {
@@ -447,12 +490,16 @@ export class WorkspaceIndex {
   }
 
   targetNames(): string[] {
-    return [...new Set([...this.targetKeys()].map((k) => k.slice(k.lastIndexOf('#') + 1)))];
+    return [...this.memo('targetNames', () => [...new Set([...this.memo('targetKeys', () => this.computeTargetKeys())].map((k) => k.slice(k.lastIndexOf('#') + 1)))])];
   }
 
   /** The contexts at the calls of every followed function (see CallerContext), keyed `file#name`. */
   callerContexts(): Map<string, CallerContext> {
-    const keys = this.targetKeys();
+    return new Map(this.memo('callerContexts', () => this.computeCallerContexts()));
+  }
+
+  private computeCallerContexts(): Map<string, CallerContext> {
+    const keys = this.memo('targetKeys', () => this.computeTargetKeys());
     const sites = new Map<string, Array<{ file: string; fact: CallSiteFact }>>();
     for (const [file, f] of this.files) {
       for (const fact of f.callSites) {
@@ -498,12 +545,20 @@ export class WorkspaceIndex {
 
   /** Names with a summary that changes more than whether the function may sleep. */
   private effectNames(): Set<string> {
+    return this.memo('effectNames', () => this.computeEffectNames());
+  }
+
+  private computeEffectNames(): Set<string> {
     const names = new Set<string>();
     for (const f of this.files.values()) for (const s of f.summaries) if (s.outcomes.length > 0 || s.nofail !== undefined) names.add(s.name);
     return names;
   }
 
   private summarisedNames(): Set<string> {
+    return this.memo('summarisedNames', () => this.computeSummarisedNames());
+  }
+
+  private computeSummarisedNames(): Set<string> {
     const names = new Set<string>();
     for (const f of this.files.values()) for (const s of f.summaries) names.add(s.name);
     return names;

@@ -228,7 +228,7 @@ async function analysePaths(p: Parsed, sites: boolean, extra: Pick<CheckFileOpti
   const indexScope: IndexScope | undefined = p.flags.has('no-index')
     ? undefined
     : indexRoot !== undefined
-      ? { root: indexRoot, files: collectFiles([indexRoot]).files.map((f) => f.abs), persistent: true }
+      ? { root: indexRoot, files: paths.length === 1 && path.resolve(paths[0]) === indexRoot && !shardSpec ? collected.files.map((f) => f.abs) : collectFiles([indexRoot]).files.map((f) => f.abs), persistent: true }
       : p.flags.has('interprocedural')
         ? { root: process.cwd(), files: files.map((f) => f.abs), persistent: false }
         : undefined;
@@ -384,7 +384,7 @@ async function checkWithPool(files: readonly string[], run: PoolRun, scope: Inde
   });
   // The results a run with the same facts left (nothing changed since it, nothing pending), for files whose content is the same.
   const results = scope.persistent ? new CheckResults(index, optionsKey) : undefined;
-  const earlier = results?.load();
+  const earlier = before ? results?.load(before) : undefined;
   if (scope.persistent && index.changed) {
     try {
       index.save();
@@ -407,14 +407,18 @@ async function checkWithPool(files: readonly string[], run: PoolRun, scope: Inde
   // changed in a last round whose callers were not analysed again, and for
   // files whose followed functions have callers (their contexts are complete
   // only now).
-  const stale = stats.settled ? new Set<string>() : new Set(index.callersOf(files, index.pendingNames));
-  const callers = index.callerInput();
-  for (const [key, context] of callers.contexts) if (context.count > 0) stale.add(key.slice(0, key.lastIndexOf('#')));
-  // A file that a later round re-analysed in part has no whole result from the rounds.
-  const out: Array<FileResult | undefined> = files.map((f) => earlier?.get(f)?.result ?? (stale.has(f) ? undefined : fresh.get(f)));
+  const out: Array<FileResult | undefined> = files.map((f) => earlier?.get(f)?.result);
+  if (out.some((r) => r === undefined)) {
+    const stale = stats.settled ? new Set<string>() : new Set(index.callersOf(files, index.pendingNames));
+    for (const [key, context] of index.callerContexts()) if (context.count > 0) stale.add(key.slice(0, key.lastIndexOf('#')));
+    // A file that a later round re-analysed in part has no whole result from the rounds.
+    files.forEach((f, i) => {
+      if (out[i] === undefined && !stale.has(f)) out[i] = fresh.get(f);
+    });
+  }
   const rest = files.filter((_, i) => out[i] === undefined);
   if (rest.length > 0) {
-    const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable(), callers, findingsOnly: true }, 'checking');
+    const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable(), callers: index.callerInput(), findingsOnly: true }, 'checking');
     const at = new Map(rest.map((f, i) => [f, got[i]]));
     files.forEach((f, i) => {
       if (out[i] === undefined) out[i] = at.get(f);
@@ -450,7 +454,7 @@ class CheckResults {
   }
 
   /** The results still valid: none unless the index is exactly as stamped when they were written, each only if its file is untouched. */
-  load(): Map<string, KeptResult> | undefined {
+  load(stats: ReadonlyMap<string, { mtimeMs: number; size: number } | undefined>): Map<string, KeptResult> | undefined {
     const stamp = this.index.stamp;
     if (stamp === undefined) return undefined;
     let doc: { stamp?: unknown; files?: unknown };
@@ -466,7 +470,8 @@ class CheckResults {
       const [rel, mtimeMs, size, result] = entry as [string, number, number, FileResult];
       if (typeof rel !== 'string' || !result || !Array.isArray(result.findings)) return undefined;
       const abs = path.join(this.index.root, rel);
-      const st = statOf(abs);
+      // Files this run does not check are kept as they were (and checked by a later run).
+      const st = stats.has(abs) ? stats.get(abs) : { mtimeMs, size };
       if (st && st.mtimeMs === mtimeMs && st.size === size) out.set(abs, { mtimeMs, size, result });
     }
     return out;
