@@ -376,8 +376,7 @@ async function checkWithPool(files: readonly string[], run: PoolRun, scope: Inde
       if (r.analysed) fresh.delete(list[i]);
       else {
         // The facts live in the index; the result keeps what the report needs.
-        const { facts: _kept, ...result } = r;
-        fresh.set(list[i], result);
+        fresh.set(list[i], reportPart(r));
       }
     });
     return got.map((r) => (r && !r.unchanged && r.facts ? r.facts : undefined));
@@ -493,13 +492,18 @@ class CheckResults {
       if (!r || r.error || !st) return;
       const rel = path.relative(this.index.root, file);
       if (rel.startsWith('..') || path.isAbsolute(rel)) return;
-      kept.set(file, [rel, st.mtimeMs, st.size, { findings: r.findings, bytes: r.bytes, ...(r.sites ? { sites: r.sites } : {}), ...(r.skipped ? { skipped: r.skipped } : {}), ...(r.census ? { census: r.census } : {}) }]);
+      kept.set(file, [rel, st.mtimeMs, st.size, reportPart(r)]);
     });
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify({ stamp, files: [...kept.values()] }));
     fs.renameSync(tmp, this.file);
   }
+}
+
+/** What a report needs of a file's result (not what the index keeps of it). */
+function reportPart(r: FileResult): FileResult {
+  return { findings: r.findings, bytes: r.bytes, ...(r.sites ? { sites: r.sites } : {}), ...(r.skipped ? { skipped: r.skipped } : {}), ...(r.error ? { error: r.error } : {}), ...(r.census ? { census: r.census } : {}) };
 }
 
 interface KeptResult {
