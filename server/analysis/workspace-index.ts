@@ -195,21 +195,22 @@ export class WorkspaceIndex {
       this.cacheNote = 'index cache from another version or configuration; rebuilding';
       return;
     }
+    // One string per file for its path, however many call sites name it.
+    const absolute = new Map<string, string>();
+    const abs = (rel: string): string => {
+      let a = absolute.get(rel);
+      if (a === undefined) absolute.set(rel, (a = path.join(this.root, rel)));
+      return a;
+    };
     try {
       for (const [rel, mtimeMs, size, hash, defs, summaries, calls, targets, callSites] of doc.files) {
         if (typeof calls !== 'string' || calls.length % 4 !== 0) throw new Error('a file without its calls');
         if (typeof targets !== 'string' || !Array.isArray(callSites)) throw new Error('a file without its callers');
-        const abs = path.join(this.root, rel);
-        this.files.set(abs, {
-          mtimeMs,
-          size,
-          hash,
-          definitions: checkedDefinitions(defs),
-          summaries: summaries.map((s: FunctionSummary) => ({ ...s, file: abs })),
-          calls,
-          targets,
-          callSites: callSites.map((c: CallSiteFact): CallSiteFact => [c[0], path.join(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]]),
-        });
+        const file = abs(rel);
+        // The parsed objects are kept as they are, with their file put back (save() leaves it out).
+        for (const s of summaries) (s as { file: string }).file = file;
+        for (const c of callSites) c[1] = abs(c[1]);
+        this.files.set(file, { mtimeMs, size, hash, definitions: checkedDefinitions(defs), summaries, calls, targets, callSites });
       }
       this.version++;
       for (const name of doc.frozen) this.frozen.add(name);
