@@ -45,13 +45,19 @@ export interface FileFacts {
 /** Bumped whenever the cache's layout or the meaning of a summary changes. */
 const CACHE_FORMAT = 5;
 
-type CachedFile = [string, number, number, string, string, FunctionSummary[], string, string, CallSiteFact[]];
+/**
+ * [path relative to root, mtimeMs, size, hash, body]: the body is the JSON of
+ * [definitions, summaries (without their file), calls, targets, call sites
+ * (definition files relative)], decoded only when something asks for it (a
+ * restart that finds nothing changed needs only the times, sizes and hashes).
+ */
+type CachedFile = [string, number, number, string, string];
+type CachedBody = [string, FunctionSummary[], string, string, CallSiteFact[]];
 
 interface CacheDocument {
   readonly format: number;
   readonly key: string;
   readonly root: string;
-  /** [path relative to root, mtimeMs, size, hash, definitions, summaries, calls, targets, call sites (definition files relative)] */
   readonly files: ReadonlyArray<CachedFile>;
   /** Names frozen as unknown (MAX_CHANGES_PER_SUMMARY). */
   readonly frozen: readonly string[];
@@ -185,8 +191,16 @@ export class WorkspaceIndex {
    */
   load(): void {
     let doc: CacheDocument;
+    let body: string;
+    let sum: string;
     try {
-      doc = JSON.parse(fs.readFileSync(this.cacheFile, 'utf8')) as CacheDocument;
+      const text = fs.readFileSync(this.cacheFile, 'utf8');
+      // The first line is the sha1 of the rest: the files' bodies are decoded
+      // later, one by one, so damage must be found now, not half-way through a refresh.
+      const nl = text.indexOf('\n');
+      sum = text.slice(0, Math.max(0, nl));
+      body = text.slice(nl + 1);
+      doc = JSON.parse(body) as CacheDocument;
     } catch (e) {
       this.cacheNote = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no index cache yet' : `index cache unreadable (${(e as Error).message}); rebuilding`;
       return;
@@ -203,14 +217,11 @@ export class WorkspaceIndex {
       return a;
     };
     try {
-      for (const [rel, mtimeMs, size, hash, defs, summaries, calls, targets, callSites] of doc.files) {
-        if (typeof calls !== 'string' || calls.length % 4 !== 0) throw new Error('a file without its calls');
-        if (typeof targets !== 'string' || !Array.isArray(callSites)) throw new Error('a file without its callers');
+      if (sha1(body) !== sum) throw new Error('checksum mismatch');
+      for (const [rel, mtimeMs, size, hash, facts] of doc.files) {
+        if (typeof rel !== 'string' || typeof mtimeMs !== 'number' || typeof size !== 'number' || typeof hash !== 'string' || typeof facts !== 'string') throw new Error('a file without its facts');
         const file = abs(rel);
-        // The parsed objects are kept as they are, with their file put back (save() leaves it out).
-        for (const s of summaries) (s as { file: string }).file = file;
-        for (const c of callSites) c[1] = abs(c[1]);
-        this.files.set(file, { mtimeMs, size, hash, definitions: checkedDefinitions(defs), summaries, calls, targets, callSites });
+        this.files.set(file, new StoredFacts(file, mtimeMs, size, hash, facts, abs));
       }
       this.version++;
       for (const name of doc.frozen) this.frozen.add(name);
@@ -249,13 +260,19 @@ export class WorkspaceIndex {
   save(): void {
     const files: CachedFile[] = [];
     for (const [abs, f] of this.files) {
-      files.push([path.relative(this.root, abs), f.mtimeMs, f.size, f.hash, f.definitions, f.summaries.map((s) => ({ ...s, file: '' })), f.calls, f.targets, f.callSites.map((c): CallSiteFact => [c[0], path.relative(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]])]);
+      // A body never decoded is written back as it was read.
+      const body =
+        f instanceof StoredFacts && f.encoded !== undefined
+          ? f.encoded
+          : JSON.stringify([f.definitions, f.summaries.map((s) => ({ ...s, file: '' })), f.calls, f.targets, f.callSites.map((c): CallSiteFact => [c[0], path.relative(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]])] satisfies CachedBody);
+      files.push([path.relative(this.root, abs), f.mtimeMs, f.size, f.hash, body]);
     }
     if (this.modified || this.savedStamp === undefined) this.savedStamp = randomUUID();
     const doc: CacheDocument = { format: CACHE_FORMAT, key: this.key, root: this.root, files, frozen: [...this.frozen], pending: this.pending, stamp: this.savedStamp };
     fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
     const tmp = `${this.cacheFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(doc));
+    const text = JSON.stringify(doc);
+    fs.writeFileSync(tmp, `${sha1(text)}\n${text}`);
     fs.renameSync(tmp, this.cacheFile);
     this.modified = false;
   }
@@ -345,7 +362,7 @@ export class WorkspaceIndex {
         // build that rewrites a header unchanged). The same content keeps
         // its facts, with the new time, and is not analysed again.
         if (st.size !== f.size || sha1(fs.readFileSync(file)) !== f.hash) return true;
-        this.files.set(file, { ...f, mtimeMs: st.mtimeMs });
+        this.files.set(file, f instanceof StoredFacts ? f.at(st.mtimeMs) : { ...f, mtimeMs: st.mtimeMs });
         this.modified = true;
         return false;
       } catch {
@@ -567,6 +584,66 @@ export class WorkspaceIndex {
 
   get note(): string | undefined {
     return this.cacheNote;
+  }
+}
+
+/**
+ * A file's facts as the cache holds them: the times, size and hash at once,
+ * the rest decoded on first use (a restart that finds nothing changed never
+ * decodes the summaries and call sites of a whole tree).
+ */
+class StoredFacts implements FileFacts {
+  private decoded: { definitions: string; summaries: FunctionSummary[]; calls: string; targets: string; callSites: CallSiteFact[] } | undefined;
+
+  constructor(
+    private readonly file: string,
+    readonly mtimeMs: number,
+    readonly size: number,
+    readonly hash: string,
+    /** The body as read (CachedBody), until decoded (then save() encodes it again: one copy in memory, not two). */
+    public encoded: string | undefined,
+    private readonly absolute: (rel: string) => string,
+    decoded?: StoredFacts['decoded'],
+  ) {
+    this.decoded = decoded;
+  }
+
+  /** The same facts, with a new time (a file touched but not changed). */
+  at(mtimeMs: number): StoredFacts {
+    return new StoredFacts(this.file, mtimeMs, this.size, this.hash, this.encoded, this.absolute, this.decoded);
+  }
+
+  get definitions(): string {
+    return this.decode().definitions;
+  }
+
+  get summaries(): readonly FunctionSummary[] {
+    return this.decode().summaries;
+  }
+
+  get calls(): string {
+    return this.decode().calls;
+  }
+
+  get targets(): string {
+    return this.decode().targets;
+  }
+
+  get callSites(): readonly CallSiteFact[] {
+    return this.decode().callSites;
+  }
+
+  private decode(): NonNullable<StoredFacts['decoded']> {
+    if (this.decoded) return this.decoded;
+    // The cache's checksum held when it was loaded: what fails here was written wrong, not damaged since.
+    const [definitions, summaries, calls, targets, callSites] = JSON.parse(this.encoded!) as CachedBody;
+    if (typeof calls !== 'string' || calls.length % 4 !== 0) throw new Error('index cache: a file without its calls');
+    if (typeof targets !== 'string' || !Array.isArray(callSites) || !Array.isArray(summaries)) throw new Error('index cache: a file without its callers');
+    for (const s of summaries) (s as { file: string }).file = this.file;
+    for (const c of callSites) c[1] = this.absolute(c[1]);
+    this.decoded = { definitions: checkedDefinitions(definitions), summaries, calls, targets, callSites };
+    this.encoded = undefined;
+    return this.decoded;
   }
 }
 
