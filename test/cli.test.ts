@@ -265,6 +265,9 @@ test('inside a kernel tree, check uses the workspace index: one file gives the f
   assert.equal(fs.readdirSync(dir).includes('.cache'), false);
   // Nothing changed: the findings come from the results cache, the same as before.
   assert.equal(check(['fs/demo/user.c']).stdout, one.stdout);
+  // Both files touched, neither changed: the same again.
+  for (const f of ['fs/demo/trans.c', 'fs/demo/user.c']) fs.utimesSync(path.join(dir, f), new Date(), new Date(Date.now() + 3000));
+  assert.equal(check(['fs/demo/user.c']).stdout, one.stdout);
   const whole = check(['.']);
   assert.deepEqual(
     (JSON.parse(whole.stdout) as typeof doc).findings.filter((f) => (f as unknown as { file: string }).file === 'fs/demo/user.c'),

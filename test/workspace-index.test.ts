@@ -158,12 +158,22 @@ test('a cold index analyses every file, then the callers of what it found; a war
   await touched.refresh(files, analyse);
   assert.deepEqual(analysed, []);
   assert.deepEqual(JSON.stringify(touched.summaries()), JSON.stringify(cold.summaries()));
-  // Its new time is kept (the next start need not read it again), under a new stamp.
+  // Its new time is kept (the next start need not read it again), under the
+  // same stamp: what was computed from these facts still holds.
   assert.equal(touched.changed, true);
-  assert.equal(touched.stamp, undefined);
-  const stampBefore = warm.stamp;
+  assert.equal(touched.stamp, warm.stamp);
   touched.save();
-  assert.ok(touched.stamp && touched.stamp !== stampBefore);
+  assert.equal(touched.changed, false);
+  assert.equal(touched.stamp, warm.stamp);
+  // A change of content is a new stamp.
+  fs.appendFileSync(trans, '\n');
+  const edited = new WorkspaceIndex(root, 'k1', cache);
+  edited.load();
+  await edited.refresh(files, analyse);
+  assert.deepEqual(analysed, [['trans.c']]);
+  assert.equal(edited.stamp, undefined);
+  edited.save();
+  assert.ok(edited.stamp && edited.stamp !== warm.stamp);
   assert.deepEqual(JSON.stringify(warm.summaries()), JSON.stringify(cold.summaries()));
 });
 

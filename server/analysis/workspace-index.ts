@@ -172,6 +172,8 @@ export class WorkspaceIndex {
   private readonly memos = new Map<string, { version: number; frozen: number; value: unknown }>();
   /** Whether the facts differ from the cache file's (see `changed`). */
   private modified = false;
+  /** Only files' times changed (a file touched, its content the same): the cache is written again under the same stamp. */
+  private retimed = false;
   private savedStamp: string | undefined;
 
   constructor(root: string, key: string, cacheDir = cacheDirectory()) {
@@ -243,14 +245,15 @@ export class WorkspaceIndex {
    * found nothing to do leaves the cache as it is, and need not write it.
    */
   get changed(): boolean {
-    return this.modified;
+    return this.modified || this.retimed;
   }
 
   /**
    * Identifies the facts as last loaded or saved: a cache written with other
    * facts has another stamp. While `changed` is false the facts in memory are
    * the stamped ones, so whatever was computed from them under this stamp (a
-   * file's findings, given the same content) still holds.
+   * file's findings, given the same content) still holds. A file touched but
+   * not changed keeps the stamp: its content, and so its facts, are the same.
    */
   get stamp(): string | undefined {
     return this.modified ? undefined : this.savedStamp;
@@ -275,6 +278,7 @@ export class WorkspaceIndex {
     fs.writeFileSync(tmp, `${sha1(text)}\n${text}`);
     fs.renameSync(tmp, this.cacheFile);
     this.modified = false;
+    this.retimed = false;
   }
 
   /**
@@ -363,7 +367,7 @@ export class WorkspaceIndex {
         // its facts, with the new time, and is not analysed again.
         if (st.size !== f.size || sha1(fs.readFileSync(file)) !== f.hash) return true;
         this.files.set(file, f instanceof StoredFacts ? f.at(st.mtimeMs) : { ...f, mtimeMs: st.mtimeMs });
-        this.modified = true;
+        this.retimed = true;
         return false;
       } catch {
         return true;
