@@ -259,3 +259,18 @@ test('two indexes saving the same cache leave a whole one behind', async () => {
   assert.equal(c.size, 3);
   assert.deepEqual(fs.readdirSync(path.dirname(c.cacheFile)).filter((f) => f.endsWith('.tmp')), []);
 });
+
+test('a file that yields no facts (binary, too large) leaves the index unchanged from run to run', async () => {
+  const { root, cache, files, analyse } = await setup();
+  fs.writeFileSync(path.join(root, 'blob.c'), 'int x;\u0000\n');
+  const all = [...files, path.join(root, 'blob.c')];
+  const cold = new WorkspaceIndex(root, 'k1', cache);
+  await cold.refresh(all, analyse);
+  cold.save();
+  const warm = new WorkspaceIndex(root, 'k1', cache);
+  warm.load();
+  await warm.refresh(all, analyse);
+  // It is read again (it may have become a C file), but nothing changed: the stamp holds.
+  assert.equal(warm.changed, false);
+  assert.equal(warm.stamp, cold.stamp);
+});

@@ -374,7 +374,10 @@ export class WorkspaceIndex {
       }
     });
     const reused = files.length - stale.length;
-    if (stale.length > 0 || changed.size > 0) this.modified = true;
+    // What the last refresh left pending is taken up now: the cache's state moves on.
+    // (Files that are stale only because they yield no facts, such as files over the
+    // size limit, change nothing: the facts change where a round sets or drops some.)
+    if (changed.size > 0) this.modified = true;
     const rounds: number[] = [];
     let dirty: readonly string[] = stale;
     let recheck: Recheck | undefined;
@@ -386,6 +389,7 @@ export class WorkspaceIndex {
       if (dirty.length === 0 && (round > 0 || changed.size === 0)) break;
       if (round === maxRounds) {
         this.pending = recheck ? [...recheck.names, ...recheck.ifAtomic] : [];
+        if (this.pending.length > 0) this.modified = true;
         return stats(false);
       }
       const roundStart = Date.now();
@@ -407,6 +411,7 @@ export class WorkspaceIndex {
             for (const s of before.summaries) namesChanged.add(s.name);
             this.files.delete(file);
             this.version++;
+            this.modified = true;
           }
           return;
         }
@@ -422,6 +427,7 @@ export class WorkspaceIndex {
         }
         this.files.set(file, got);
         this.version++;
+        this.modified = true;
         this.decodedCalls.delete(file);
       });
       rounds.push(analysed);
@@ -446,7 +452,10 @@ export class WorkspaceIndex {
         if (this.frozen.has(name) || targetChanges.has(name)) continue;
         const count = (changes.get(name) ?? 0) + (round > 0 ? 1 : 0);
         changes.set(name, count);
-        if (count > MAX_CHANGES_PER_SUMMARY) this.frozen.add(name);
+        if (count > MAX_CHANGES_PER_SUMMARY) {
+          this.frozen.add(name);
+          this.modified = true;
+        }
         relevant.push(name);
       }
       if (process.env.GFP_LENS_DEBUG) process.stderr.write(`gfp-lens: index round ${round}: ${dirty.length} read, ${analysed} analysed in ${Date.now() - roundStart} ms, ${relevant.length} summaries changed: ${relevant.slice(0, 12).join(' ')}\n`);
