@@ -4,8 +4,10 @@
 // (empty cache) and with a warm one (the cache the cold run left, nothing
 // changed), and a warm run after one file changed.
 //
-//   node bench/index-tree.js [--jobs N] [SUBDIR]
+//   node bench/index-tree.js [--jobs N] [--no-baseline] [SUBDIR]
 //
+// --no-baseline leaves out the run without the index (when its row is known
+// from an earlier run and the machine's time is short).
 // SUBDIR (relative to the tree bench/fetch-kernel.sh unpacks): index and check
 // only that directory (--root SUBDIR); default the whole tree. Reports wall,
 // CPU (user+sys) and peak RSS of each run (GNU time), the index's own time
@@ -21,8 +23,10 @@ const repo = path.join(__dirname, '..');
 const args = process.argv.slice(2);
 let jobs = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
 let subdir;
+let baseline = true;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--jobs') jobs = Number(args[++i]);
+  else if (args[i] === '--no-baseline') baseline = false;
   else subdir = args[i];
 }
 const tree = execFileSync(path.join(__dirname, 'fetch-kernel.sh'), { encoding: 'utf8' }).trim();
@@ -51,10 +55,11 @@ function run(label, extra) {
 }
 
 const rows = [];
-rows.push(run('no index', ['--no-index']));
+if (baseline) rows.push(run('no index', ['--no-index']));
 const rootArgs = subdir ? ['--root', subdir] : [];
 rows.push(run('cold index', rootArgs));
-const cacheFiles = fs.readdirSync(path.join(cache, 'index')).filter((f) => f.endsWith('.json'));
+// The index's cache (beside it, the check's results cache: not counted).
+const cacheFiles = fs.readdirSync(path.join(cache, 'index')).filter((f) => f.endsWith('.json') && !f.includes('-results-'));
 const cacheMb = cacheFiles.length > 0 ? +(fs.statSync(path.join(cache, 'index', cacheFiles[0])).size / 1e6).toFixed(1) : 0;
 rows.push(run('warm index', rootArgs));
 // One file touched (its content unchanged, its mtime moved): re-hashed and re-analysed, nothing propagates.

@@ -18,7 +18,7 @@ import { WorkspaceIndex, MAX_INDEX_ROUNDS, type RefreshStats } from './analysis/
 import { summaryContext } from './analysis/summary-index';
 import type { ExternalSummaries } from './analysis/incremental';
 import type { AnalysisContext } from './analysis/context';
-import { collectFiles, runPool } from './cli/check';
+import { collectFiles, WorkerPool } from './cli/check';
 import type { WorkerInit } from './cli/worker';
 import type { IndexConfig } from './documents/config';
 
@@ -137,34 +137,36 @@ export class IndexService {
     const files = collectFiles([this.config.root]).files.map((f) => f.abs).filter((f) => this.selected(path.relative(this.config.root, f)));
     const title = `indexing ${path.basename(this.config.root)}`;
     this.events.progress({ kind: 'begin', message: `${title}: ${files.length} files` });
-    const init: WorkerInit = {
+    const init: Omit<WorkerInit, 'state'> = {
       // WASM: identical trees, and the analysis walks nodes faster in JavaScript (README, Benchmarks).
       backend: 'wasm',
       version: this.config.version,
       ...(this.config.treeMasks ? { treeMasks: this.config.treeMasks } : {}),
       ...(this.config.extra ? { extra: this.config.extra } : {}),
-      options: { maxBytes: 4 * 1024 * 1024, sites: false, index: true },
     };
+    // One pool for the build's rounds: the workers keep their summaries between rounds.
+    const pool = new WorkerPool({ jobs: this.jobs, fileTimeoutMs: FILE_TIMEOUT_MS, init });
     let round = 0;
-    const stats = await this.index.refresh(files, async (list, summaries, nameTable, recheck, callers) => {
-      round++;
-      if (this.disposed) return list.map(() => undefined);
-      const { results } = await runPool(list, {
-        jobs: this.jobs,
-        fileTimeoutMs: FILE_TIMEOUT_MS,
-        init: { ...init, summaries, nameTable: [...nameTable], callers, ...(recheck !== undefined ? { recheck } : {}) },
-        onProgress: (done, total) => {
+    let stats: RefreshStats;
+    try {
+      stats = await this.index.refresh(files, async (list, summaries, nameTable, recheck, callers) => {
+        round++;
+        if (this.disposed) return list.map(() => undefined);
+        const state = { summaries, nameTable, callers, ...(recheck !== undefined ? { recheck } : {}), options: { maxBytes: 4 * 1024 * 1024, sites: false, index: true } };
+        const { results } = await pool.run(list, state, (done, total) => {
           // At most a few reports a second: each is a message to the client.
           if (done !== total && done % 200 !== 0) return;
           this.events.progress({ kind: 'report', message: `${title} (round ${round} of at most ${MAX_INDEX_ROUNDS}): ${done}/${total} files`, percentage: Math.floor((100 * done) / Math.max(1, total)) });
-        },
+        });
+        return results.map((r) => (r && !r.unchanged && r.facts ? r.facts : undefined));
       });
-      return results.map((r) => (r && !r.unchanged && r.facts ? r.facts : undefined));
-    });
+    } finally {
+      pool.close();
+    }
     if (this.disposed) return;
     this.lastStats = stats;
     try {
-      this.index.save();
+      if (this.index.changed) this.index.save();
     } catch (e) {
       this.events.log(`gfp-lens: could not write the index cache ${this.index.cacheFile}: ${(e as Error).message}`);
     }

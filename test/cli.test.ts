@@ -258,9 +258,16 @@ test('inside a kernel tree, check uses the workspace index: one file gives the f
   assert.deepEqual(dropper?.callers, { count: 1, fs: 'no', io: 'yes', mayBlock: 'yes', atomic: 'no' });
   const held = doc.sites.find((s) => s.function === 'demo_refill_locked');
   assert.deepEqual(held?.callers, { count: 1, fs: 'no', io: 'yes', mayBlock: 'no', atomic: 'yes' });
-  // The index is cached outside the tree; a second run reads it back and agrees.
-  assert.equal(fs.readdirSync(path.join(cache, 'index')).filter((f) => f.endsWith('.json')).length, 1);
+  // The index is cached outside the tree (with the results of the check beside it); a second run reads it back and agrees.
+  const cached = fs.readdirSync(path.join(cache, 'index')).filter((f) => f.endsWith('.json'));
+  assert.equal(cached.filter((f) => !f.includes('-results-')).length, 1);
+  assert.equal(cached.filter((f) => f.includes('-results-')).length, 1);
   assert.equal(fs.readdirSync(dir).includes('.cache'), false);
+  // Nothing changed: the findings come from the results cache, the same as before.
+  assert.equal(check(['fs/demo/user.c']).stdout, one.stdout);
+  // Both files touched, neither changed: the same again.
+  for (const f of ['fs/demo/trans.c', 'fs/demo/user.c']) fs.utimesSync(path.join(dir, f), new Date(), new Date(Date.now() + 3000));
+  assert.equal(check(['fs/demo/user.c']).stdout, one.stdout);
   const whole = check(['.']);
   assert.deepEqual(
     (JSON.parse(whole.stdout) as typeof doc).findings.filter((f) => (f as unknown as { file: string }).file === 'fs/demo/user.c'),
@@ -269,6 +276,13 @@ test('inside a kernel tree, check uses the workspace index: one file gives the f
   // Without the index, only the file's own summaries apply.
   const alone = check(['--no-index', 'fs/demo/user.c']);
   assert.deepEqual((JSON.parse(alone.stdout) as typeof doc).findings.map((f) => `${f.line}:${f.code}`), ['3:gfp/nofs-outside-scope', '11:gfp/nofs-outside-scope', '21:gfp/nofs-outside-scope', '26:gfp/nofs-outside-scope']);
+  // Another file's change that changes a summary: the cached results of user.c no longer hold.
+  const trans = path.join(dir, 'fs/demo/trans.c');
+  fs.writeFileSync(trans, TRANS.replace('memalloc_nofs_save()', '0'));
+  fs.utimesSync(trans, new Date(), new Date(Date.now() + 5000));
+  const after = JSON.parse(check(['fs/demo/user.c']).stdout) as typeof doc;
+  // (demo_helper()'s one caller is no longer in a scope either.)
+  assert.deepEqual(after.findings.map((f) => `${f.line}:${f.code}`), ['3:gfp/nofs-outside-scope', '11:gfp/nofs-outside-scope', '21:gfp/nofs-outside-scope', '26:gfp/nofs-outside-scope']);
 });
 
 test('--root names the tree whose index applies; a bad --root is a usage error', () => {

@@ -145,6 +145,35 @@ test('a cold index analyses every file, then the callers of what it found; a war
   const again = await warm.refresh(files, analyse);
   assert.equal(again.reused, 3);
   assert.deepEqual(analysed, []);
+  // Nothing to write back, and the facts are the ones the cache's stamp names.
+  assert.equal(warm.changed, false);
+  assert.ok(warm.stamp);
+
+  // A file touched but not changed keeps its facts: nothing is analysed, nothing propagates.
+  const trans = path.join(root, 'trans.c');
+  const later = new Date(fs.statSync(trans).mtimeMs + 5000);
+  fs.utimesSync(trans, later, later);
+  const touched = new WorkspaceIndex(root, 'k1', cache);
+  touched.load();
+  await touched.refresh(files, analyse);
+  assert.deepEqual(analysed, []);
+  assert.deepEqual(JSON.stringify(touched.summaries()), JSON.stringify(cold.summaries()));
+  // Its new time is kept (the next start need not read it again), under the
+  // same stamp: what was computed from these facts still holds.
+  assert.equal(touched.changed, true);
+  assert.equal(touched.stamp, warm.stamp);
+  touched.save();
+  assert.equal(touched.changed, false);
+  assert.equal(touched.stamp, warm.stamp);
+  // A change of content is a new stamp.
+  fs.appendFileSync(trans, '\n');
+  const edited = new WorkspaceIndex(root, 'k1', cache);
+  edited.load();
+  await edited.refresh(files, analyse);
+  assert.deepEqual(analysed, [['trans.c']]);
+  assert.equal(edited.stamp, undefined);
+  edited.save();
+  assert.ok(edited.stamp && edited.stamp !== warm.stamp);
   assert.deepEqual(JSON.stringify(warm.summaries()), JSON.stringify(cold.summaries()));
 });
 
@@ -229,4 +258,19 @@ test('two indexes saving the same cache leave a whole one behind', async () => {
   assert.equal(c.note, undefined);
   assert.equal(c.size, 3);
   assert.deepEqual(fs.readdirSync(path.dirname(c.cacheFile)).filter((f) => f.endsWith('.tmp')), []);
+});
+
+test('a file that yields no facts (binary, too large) leaves the index unchanged from run to run', async () => {
+  const { root, cache, files, analyse } = await setup();
+  fs.writeFileSync(path.join(root, 'blob.c'), 'int x;\u0000\n');
+  const all = [...files, path.join(root, 'blob.c')];
+  const cold = new WorkspaceIndex(root, 'k1', cache);
+  await cold.refresh(all, analyse);
+  cold.save();
+  const warm = new WorkspaceIndex(root, 'k1', cache);
+  warm.load();
+  await warm.refresh(all, analyse);
+  // It is read again (it may have become a C file), but nothing changed: the stamp holds.
+  assert.equal(warm.changed, false);
+  assert.equal(warm.stamp, cold.stamp);
 });

@@ -18,19 +18,21 @@ export function toolVersion(): string {
   }
 }
 
-let fingerprint: string | undefined;
+const fingerprints = new Map<string, string>();
 
 /**
  * What the summaries in an index cache depend on besides the files: the
  * analysis code itself. A build that analyses differently (a new model row, a
  * changed rule) must not trust a cache an older one wrote, whatever the
- * package version says.
+ * package version says. (The checker's results cache also fingerprints
+ * `server/cli`, which shapes its output.)
  */
-export function analysisFingerprint(): string {
-  if (fingerprint !== undefined) return fingerprint;
+export function analysisFingerprint(dirs: readonly string[] = ['shared', 'server/analysis', 'server/syntax']): string {
+  const known = fingerprints.get(dirs.join('\0'));
+  if (known !== undefined) return known;
   const out = path.join(__dirname, '..', '..');
   const hash = createHash('sha1');
-  for (const dir of ['shared', 'server/analysis', 'server/syntax']) {
+  for (const dir of dirs) {
     const abs = path.join(out, dir);
     const walk = (d: string): void => {
       for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -41,7 +43,8 @@ export function analysisFingerprint(): string {
     };
     if (fs.existsSync(abs)) walk(abs);
   }
-  fingerprint = hash.digest('hex').slice(0, 16);
+  const fingerprint = hash.digest('hex').slice(0, 16);
+  fingerprints.set(dirs.join('\0'), fingerprint);
   return fingerprint;
 }
 

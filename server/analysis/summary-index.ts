@@ -61,6 +61,12 @@ export class SummaryIndex {
     return true;
   }
 
+  /** Forgets the summaries of one file (it has none now, or went away). */
+  removeFile(file: string): void {
+    this.setFile(file, []);
+    this.byFile.delete(file);
+  }
+
   /** The tree's definitions of the names that have summaries (see NameDefinitions). */
   setNameTable(table: ReadonlyMap<string, NameDefinitions>): void {
     this.nameTable = table;
@@ -239,6 +245,11 @@ export function summaryContext(
   const index = indexOf(summaries);
   if (nameTable) index.setNameTable(new Map(nameTable));
   if (callers) index.setCallerContexts(callers.targets, callers.contexts);
+  return contextOf(ctx, index, findingsOnly);
+}
+
+/** The summary context of an index already filled (a worker that keeps its index from round to round). */
+export function contextOf(ctx: AnalysisContext, index: SummaryIndex, findingsOnly = false): SummaryContext {
   const blocking = blockingPattern(index);
   // With the index settled, a function lowered only because it calls one with
   // an effect (or a followed one) has no site of its own: it mattered for its

@@ -12,7 +12,7 @@
 // after saw the final summaries of everything it calls, so its findings are
 // final; the others are checked again once the rounds are over.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,20 +43,28 @@ export interface FileFacts {
 }
 
 /** Bumped whenever the cache's layout or the meaning of a summary changes. */
-const CACHE_FORMAT = 4;
+const CACHE_FORMAT = 5;
 
-type CachedFile = [string, number, number, string, string, FunctionSummary[], string, string, CallSiteFact[]];
+/**
+ * [path relative to root, mtimeMs, size, hash, body]: the body is the JSON of
+ * [definitions, summaries (without their file), calls, targets, call sites
+ * (definition files relative)], decoded only when something asks for it (a
+ * restart that finds nothing changed needs only the times, sizes and hashes).
+ */
+type CachedFile = [string, number, number, string, string];
+type CachedBody = [string, FunctionSummary[], string, string, CallSiteFact[]];
 
 interface CacheDocument {
   readonly format: number;
   readonly key: string;
   readonly root: string;
-  /** [path relative to root, mtimeMs, size, hash, definitions, summaries, calls, targets, call sites (definition files relative)] */
   readonly files: ReadonlyArray<CachedFile>;
   /** Names frozen as unknown (MAX_CHANGES_PER_SUMMARY). */
   readonly frozen: readonly string[];
   /** Names whose summaries changed in the last round run, whose callers are still to be analysed again. */
   readonly pending: readonly string[];
+  /** Written anew whenever the facts change (see WorkspaceIndex.stamp). */
+  readonly stamp: string;
 }
 
 /** Where indexes are cached: $GFP_LENS_CACHE, else $XDG_CACHE_HOME/gfp-lens, else ~/.cache/gfp-lens; never inside the tree. */
@@ -66,7 +74,8 @@ function cacheDirectory(): string {
   return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'gfp-lens');
 }
 
-export function sha1(text: string): string {
+/** sha1 of a text, or of a file's bytes (the same for a file that is valid UTF-8, which every indexed file is). */
+export function sha1(text: string | Buffer): string {
   return createHash('sha1').update(text).digest('hex');
 }
 
@@ -111,14 +120,16 @@ export interface CallerInput {
 
 /**
  * Rounds one refresh runs at the most. Each lifts effects one call level; a
- * kernel tree's wrappers go many levels deep, and a round costs a parse of
- * every caller, so a cold index stops after this many with the rest pending:
+ * kernel tree's wrappers go many levels deep. The rounds after the first few
+ * analyse a few hundred files of a whole tree, or fewer (the whole 6.12 tree
+ * settles after 17, fs/ alone after 18, fs/btrfs after 9), so a cold index
+ * settles in one refresh; a refresh that reaches this many stops with the rest pending:
  * the changed summaries are kept, with the names whose callers are still to
  * be analysed, and the next refresh goes on from there. Until then the
  * callers of the pending functions see them as they were a round before
  * (deeper effects not yet lifted), and the run says so.
  */
-export const MAX_INDEX_ROUNDS = 6;
+export const MAX_INDEX_ROUNDS = 24;
 
 /**
  * How often one function's summary may change while the index settles before
@@ -156,6 +167,14 @@ export class WorkspaceIndex {
   /** Each file's call hashes, decoded on first use. */
   private readonly decodedCalls = new Map<string, Uint32Array>();
   private cacheNote: string | undefined;
+  /** Bumped whenever a file's facts are set or removed: what is derived from all of them is kept until it moves (memo). */
+  private version = 0;
+  private readonly memos = new Map<string, { version: number; frozen: number; value: unknown }>();
+  /** Whether the facts differ from the cache file's (see `changed`). */
+  private modified = false;
+  /** Only files' times changed (a file touched, its content the same): the cache is written again under the same stamp. */
+  private retimed = false;
+  private savedStamp: string | undefined;
 
   constructor(root: string, key: string, cacheDir = cacheDirectory()) {
     this.root = path.resolve(root);
@@ -174,8 +193,16 @@ export class WorkspaceIndex {
    */
   load(): void {
     let doc: CacheDocument;
+    let body: string;
+    let sum: string;
     try {
-      doc = JSON.parse(fs.readFileSync(this.cacheFile, 'utf8')) as CacheDocument;
+      const text = fs.readFileSync(this.cacheFile, 'utf8');
+      // The first line is the sha1 of the rest: the files' bodies are decoded
+      // later, one by one, so damage must be found now, not half-way through a refresh.
+      const nl = text.indexOf('\n');
+      sum = text.slice(0, Math.max(0, nl));
+      body = text.slice(nl + 1);
+      doc = JSON.parse(body) as CacheDocument;
     } catch (e) {
       this.cacheNote = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no index cache yet' : `index cache unreadable (${(e as Error).message}); rebuilding`;
       return;
@@ -184,47 +211,95 @@ export class WorkspaceIndex {
       this.cacheNote = 'index cache from another version or configuration; rebuilding';
       return;
     }
+    // One string per file for its path, however many call sites name it.
+    const absolute = new Map<string, string>();
+    const abs = (rel: string): string => {
+      let a = absolute.get(rel);
+      if (a === undefined) absolute.set(rel, (a = path.join(this.root, rel)));
+      return a;
+    };
     try {
-      for (const [rel, mtimeMs, size, hash, defs, summaries, calls, targets, callSites] of doc.files) {
-        if (typeof calls !== 'string' || calls.length % 4 !== 0) throw new Error('a file without its calls');
-        if (typeof targets !== 'string' || !Array.isArray(callSites)) throw new Error('a file without its callers');
-        const abs = path.join(this.root, rel);
-        this.files.set(abs, {
-          mtimeMs,
-          size,
-          hash,
-          definitions: checkedDefinitions(defs),
-          summaries: summaries.map((s: FunctionSummary) => ({ ...s, file: abs })),
-          calls,
-          targets,
-          callSites: callSites.map((c: CallSiteFact): CallSiteFact => [c[0], path.join(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]]),
-        });
+      if (sha1(body) !== sum) throw new Error('checksum mismatch');
+      for (const [rel, mtimeMs, size, hash, facts] of doc.files) {
+        if (typeof rel !== 'string' || typeof mtimeMs !== 'number' || typeof size !== 'number' || typeof hash !== 'string' || typeof facts !== 'string') throw new Error('a file without its facts');
+        const file = abs(rel);
+        this.files.set(file, new StoredFacts(file, mtimeMs, size, hash, facts, abs));
       }
+      this.version++;
       for (const name of doc.frozen) this.frozen.add(name);
       this.pending = doc.pending.filter((n) => typeof n === 'string');
+      if (typeof doc.stamp !== 'string') throw new Error('no stamp');
+      this.savedStamp = doc.stamp;
     } catch (e) {
       this.files.clear();
+      this.version++;
+      this.savedStamp = undefined;
       this.frozen.clear();
       this.pending = [];
       this.cacheNote = `index cache damaged (${(e as Error).message}); rebuilding`;
     }
   }
 
+  /**
+   * Whether the facts changed since they were loaded or saved: a refresh that
+   * found nothing to do leaves the cache as it is, and need not write it.
+   */
+  get changed(): boolean {
+    return this.modified || this.retimed;
+  }
+
+  /**
+   * Identifies the facts as last loaded or saved: a cache written with other
+   * facts has another stamp. While `changed` is false the facts in memory are
+   * the stamped ones, so whatever was computed from them under this stamp (a
+   * file's findings, given the same content) still holds. A file touched but
+   * not changed keeps the stamp: its content, and so its facts, are the same.
+   */
+  get stamp(): string | undefined {
+    return this.modified ? undefined : this.savedStamp;
+  }
+
   /** Writes the cache atomically (a temporary file renamed over it), so a reader never sees half of one. */
   save(): void {
     const files: CachedFile[] = [];
     for (const [abs, f] of this.files) {
-      files.push([path.relative(this.root, abs), f.mtimeMs, f.size, f.hash, f.definitions, f.summaries.map((s) => ({ ...s, file: '' })), f.calls, f.targets, f.callSites.map((c): CallSiteFact => [c[0], path.relative(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]])]);
+      // A body never decoded is written back as it was read.
+      const body =
+        f instanceof StoredFacts && f.encoded !== undefined
+          ? f.encoded
+          : JSON.stringify([f.definitions, f.summaries.map((s) => ({ ...s, file: '' })), f.calls, f.targets, f.callSites.map((c): CallSiteFact => [c[0], path.relative(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]])] satisfies CachedBody);
+      files.push([path.relative(this.root, abs), f.mtimeMs, f.size, f.hash, body]);
     }
-    const doc: CacheDocument = { format: CACHE_FORMAT, key: this.key, root: this.root, files, frozen: [...this.frozen], pending: this.pending };
+    if (this.modified || this.savedStamp === undefined) this.savedStamp = randomUUID();
+    const doc: CacheDocument = { format: CACHE_FORMAT, key: this.key, root: this.root, files, frozen: [...this.frozen], pending: this.pending, stamp: this.savedStamp };
     fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
     const tmp = `${this.cacheFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(doc));
+    const text = JSON.stringify(doc);
+    fs.writeFileSync(tmp, `${sha1(text)}\n${text}`);
     fs.renameSync(tmp, this.cacheFile);
+    this.modified = false;
+    this.retimed = false;
+  }
+
+  /**
+   * What `compute` derives from every file's facts (and the frozen names),
+   * computed again only when they changed: a round asks for the same tables
+   * several times, and over a whole tree each costs a pass over 60,000 files.
+   */
+  private memo<T>(name: string, compute: () => T): T {
+    const m = this.memos.get(name);
+    if (m && m.version === this.version && m.frozen === this.frozen.size) return m.value as T;
+    const value = compute();
+    this.memos.set(name, { version: this.version, frozen: this.frozen.size, value });
+    return value;
   }
 
   /** Every summary of the tree, as callers see them (a frozen one as unknown). */
   summaries(): FunctionSummary[] {
+    return [...this.memo('summaries', () => this.computeSummaries())];
+  }
+
+  private computeSummaries(): FunctionSummary[] {
     const out: FunctionSummary[] = [];
     for (const f of this.files.values()) {
       for (const s of f.summaries) out.push(this.frozen.has(s.name) ? { name: s.name, file: s.file, isStatic: s.isStatic, outcomes: [], unknown: true } : s);
@@ -234,16 +309,28 @@ export class WorkspaceIndex {
 
   /** Where each name that has a summary is defined, over the whole tree. */
   nameTable(): Array<[string, NameDefinitions]> {
-    const wanted = new Set<string>(this.targetNames());
-    for (const f of this.files.values()) for (const s of f.summaries) wanted.add(s.name);
+    return [...this.memo('nameTable', () => this.computeNameTable())];
+  }
+
+  private computeNameTable(): Array<[string, NameDefinitions]> {
+    // Matched as encoded (definitions.ts: `g:name`, `s:name`), so that the
+    // half a million definitions of a kernel tree are not decoded each time.
+    const wanted = new Set<string>();
+    const want = (name: string) => wanted.add(`g:${name}`).add(`s:${name}`);
+    for (const name of this.targetNames()) want(name);
+    for (const f of this.files.values()) for (const s of f.summaries) want(s.name);
     const table = new Map<string, { globals: string[]; headerStatics: string[] }>();
     for (const [file, f] of this.files) {
-      for (const d of decodeDefinitions(f.definitions)) {
-        if (!wanted.has(d.name)) continue;
-        if (d.isStatic && !file.endsWith('.h')) continue;
-        let entry = table.get(d.name);
-        if (!entry) table.set(d.name, (entry = { globals: [], headerStatics: [] }));
-        (d.isStatic ? entry.headerStatics : entry.globals).push(file);
+      if (f.definitions === '') continue;
+      const header = file.endsWith('.h');
+      for (const token of f.definitions.split(' ')) {
+        if (!wanted.has(token)) continue;
+        const isStatic = token.charCodeAt(0) === 115; // 's'
+        if (isStatic && !header) continue;
+        const name = token.slice(2);
+        let entry = table.get(name);
+        if (!entry) table.set(name, (entry = { globals: [], headerStatics: [] }));
+        (isStatic ? entry.headerStatics : entry.globals).push(file);
       }
     }
     return [...table];
@@ -265,18 +352,32 @@ export class WorkspaceIndex {
       for (const s of f.summaries) changed.add(s.name);
       for (const d of decodeDefinitions(f.definitions)) changed.add(d.name);
       this.files.delete(file);
+      this.version++;
+      this.decodedCalls.delete(file);
+      this.modified = true;
     }
     const stale = files.filter((file) => {
       const f = this.files.get(file);
       if (!f) return true;
       try {
         const st = fs.statSync(file);
-        return st.mtimeMs !== f.mtimeMs || st.size !== f.size;
+        if (st.mtimeMs === f.mtimeMs && st.size === f.size) return false;
+        // Touched but the same size: the content decides (a checkout, a
+        // build that rewrites a header unchanged). The same content keeps
+        // its facts, with the new time, and is not analysed again.
+        if (st.size !== f.size || sha1(fs.readFileSync(file)) !== f.hash) return true;
+        this.files.set(file, f instanceof StoredFacts ? f.at(st.mtimeMs) : { ...f, mtimeMs: st.mtimeMs });
+        this.retimed = true;
+        return false;
       } catch {
         return true;
       }
     });
     const reused = files.length - stale.length;
+    // What the last refresh left pending is taken up now: the cache's state moves on.
+    // (Files that are stale only because they yield no facts, such as files over the
+    // size limit, change nothing: the facts change where a round sets or drops some.)
+    if (changed.size > 0) this.modified = true;
     const rounds: number[] = [];
     let dirty: readonly string[] = stale;
     let recheck: Recheck | undefined;
@@ -288,6 +389,7 @@ export class WorkspaceIndex {
       if (dirty.length === 0 && (round > 0 || changed.size === 0)) break;
       if (round === maxRounds) {
         this.pending = recheck ? [...recheck.names, ...recheck.ifAtomic] : [];
+        if (this.pending.length > 0) this.modified = true;
         return stats(false);
       }
       const roundStart = Date.now();
@@ -308,6 +410,8 @@ export class WorkspaceIndex {
           if (before && round === 0) {
             for (const s of before.summaries) namesChanged.add(s.name);
             this.files.delete(file);
+            this.version++;
+            this.modified = true;
           }
           return;
         }
@@ -322,6 +426,8 @@ export class WorkspaceIndex {
           definitionsChanged.add(name);
         }
         this.files.set(file, got);
+        this.version++;
+        this.modified = true;
         this.decodedCalls.delete(file);
       });
       rounds.push(analysed);
@@ -346,7 +452,10 @@ export class WorkspaceIndex {
         if (this.frozen.has(name) || targetChanges.has(name)) continue;
         const count = (changes.get(name) ?? 0) + (round > 0 ? 1 : 0);
         changes.set(name, count);
-        if (count > MAX_CHANGES_PER_SUMMARY) this.frozen.add(name);
+        if (count > MAX_CHANGES_PER_SUMMARY) {
+          this.frozen.add(name);
+          this.modified = true;
+        }
         relevant.push(name);
       }
       if (process.env.GFP_LENS_DEBUG) process.stderr.write(`gfp-lens: index round ${round}: ${dirty.length} read, ${analysed} analysed in ${Date.now() - roundStart} ms, ${relevant.length} summaries changed: ${relevant.slice(0, 12).join(' ')}\n`);
@@ -389,6 +498,10 @@ export class WorkspaceIndex {
    * static function's callers are all in its file, so theirs decide).
    */
   targetKeys(): Set<string> {
+    return new Set(this.memo('targetKeys', () => this.computeTargetKeys()));
+  }
+
+  private computeTargetKeys(): Set<string> {
     const keys = new Set<string>();
     for (const [file, f] of this.files) for (const name of f.targets === '' ? [] : f.targets.split(' ')) keys.add(`${file}#${name}`);
     for (let depth = 0; depth < MAX_HELPER_DEPTH; depth++) {
@@ -408,12 +521,16 @@ export class WorkspaceIndex {
   }
 
   targetNames(): string[] {
-    return [...new Set([...this.targetKeys()].map((k) => k.slice(k.lastIndexOf('#') + 1)))];
+    return [...this.memo('targetNames', () => [...new Set([...this.memo('targetKeys', () => this.computeTargetKeys())].map((k) => k.slice(k.lastIndexOf('#') + 1)))])];
   }
 
   /** The contexts at the calls of every followed function (see CallerContext), keyed `file#name`. */
   callerContexts(): Map<string, CallerContext> {
-    const keys = this.targetKeys();
+    return new Map(this.memo('callerContexts', () => this.computeCallerContexts()));
+  }
+
+  private computeCallerContexts(): Map<string, CallerContext> {
+    const keys = this.memo('targetKeys', () => this.computeTargetKeys());
     const sites = new Map<string, Array<{ file: string; fact: CallSiteFact }>>();
     for (const [file, f] of this.files) {
       for (const fact of f.callSites) {
@@ -459,12 +576,20 @@ export class WorkspaceIndex {
 
   /** Names with a summary that changes more than whether the function may sleep. */
   private effectNames(): Set<string> {
+    return this.memo('effectNames', () => this.computeEffectNames());
+  }
+
+  private computeEffectNames(): Set<string> {
     const names = new Set<string>();
     for (const f of this.files.values()) for (const s of f.summaries) if (s.outcomes.length > 0 || s.nofail !== undefined) names.add(s.name);
     return names;
   }
 
   private summarisedNames(): Set<string> {
+    return this.memo('summarisedNames', () => this.computeSummarisedNames());
+  }
+
+  private computeSummarisedNames(): Set<string> {
     const names = new Set<string>();
     for (const f of this.files.values()) for (const s of f.summaries) names.add(s.name);
     return names;
@@ -472,6 +597,66 @@ export class WorkspaceIndex {
 
   get note(): string | undefined {
     return this.cacheNote;
+  }
+}
+
+/**
+ * A file's facts as the cache holds them: the times, size and hash at once,
+ * the rest decoded on first use (a restart that finds nothing changed never
+ * decodes the summaries and call sites of a whole tree).
+ */
+class StoredFacts implements FileFacts {
+  private decoded: { definitions: string; summaries: FunctionSummary[]; calls: string; targets: string; callSites: CallSiteFact[] } | undefined;
+
+  constructor(
+    private readonly file: string,
+    readonly mtimeMs: number,
+    readonly size: number,
+    readonly hash: string,
+    /** The body as read (CachedBody), until decoded (then save() encodes it again: one copy in memory, not two). */
+    public encoded: string | undefined,
+    private readonly absolute: (rel: string) => string,
+    decoded?: StoredFacts['decoded'],
+  ) {
+    this.decoded = decoded;
+  }
+
+  /** The same facts, with a new time (a file touched but not changed). */
+  at(mtimeMs: number): StoredFacts {
+    return new StoredFacts(this.file, mtimeMs, this.size, this.hash, this.encoded, this.absolute, this.decoded);
+  }
+
+  get definitions(): string {
+    return this.decode().definitions;
+  }
+
+  get summaries(): readonly FunctionSummary[] {
+    return this.decode().summaries;
+  }
+
+  get calls(): string {
+    return this.decode().calls;
+  }
+
+  get targets(): string {
+    return this.decode().targets;
+  }
+
+  get callSites(): readonly CallSiteFact[] {
+    return this.decode().callSites;
+  }
+
+  private decode(): NonNullable<StoredFacts['decoded']> {
+    if (this.decoded) return this.decoded;
+    // The cache's checksum held when it was loaded: what fails here was written wrong, not damaged since.
+    const [definitions, summaries, calls, targets, callSites] = JSON.parse(this.encoded!) as CachedBody;
+    if (typeof calls !== 'string' || calls.length % 4 !== 0) throw new Error('index cache: a file without its calls');
+    if (typeof targets !== 'string' || !Array.isArray(callSites) || !Array.isArray(summaries)) throw new Error('index cache: a file without its callers');
+    for (const s of summaries) (s as { file: string }).file = this.file;
+    for (const c of callSites) c[1] = this.absolute(c[1]);
+    this.decoded = { definitions: checkedDefinitions(definitions), summaries, calls, targets, callSites };
+    this.encoded = undefined;
+    return this.decoded;
   }
 }
 

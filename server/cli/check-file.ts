@@ -105,7 +105,7 @@ export function checkText(
   ctx: AnalysisContext,
   parser: CParser,
   text: string,
-  options: Pick<CheckFileOptions, 'sites' | 'wholeFile' | 'census'>,
+  options: Pick<CheckFileOptions, 'sites' | 'wholeFile' | 'census' | 'index'>,
   file = '',
   summaries?: SummaryContext,
   definitions?: readonly Definition[],
@@ -113,10 +113,16 @@ export function checkText(
 ): Omit<FileResult, 'bytes'> {
   const analysis = analyzeSource(ctx, parser, text, file, summaries, { wholeFile: options.wholeFile, definitions, ...(only ? { only } : {}) });
   if (!analysis) return { findings: [], ...(options.sites ? { sites: [] } : {}), ...(only ? { analysed: [] } : {}) };
-  const fileSummaries = effectfulSummaries(analysis, file, summaries);
-  const targets = [...new Set(analysis.sites.filter((x) => x.evaluation.outsideLocalScope).map((x) => x.function))];
-  const callSites = summaries ? callSiteFacts(analysis, file, summaries) : [];
-  const indexed = { summaries: fileSummaries, targets, callSites, ...(only ? { analysed: analysis.functions.map((f) => f.fn.name) } : {}) };
+  // What the index keeps of the file: only when it is asked for (a check
+  // after the index, or without one, would summarise every function for nothing).
+  const indexed = options.index
+    ? {
+        summaries: effectfulSummaries(analysis, file, summaries),
+        targets: [...new Set(analysis.sites.filter((x) => x.evaluation.outsideLocalScope).map((x) => x.function))],
+        callSites: summaries ? callSiteFacts(analysis, file, summaries) : [],
+        ...(only ? { analysed: analysis.functions.map((f) => f.fn.name) } : {}),
+      }
+    : {};
   const lines = new LineIndex(text);
   const pos = (offset: number) => lines.position(offset);
   const findings = analysis.findings.map((f): FileFinding => {
@@ -178,10 +184,11 @@ export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, o
   }
   if (only && only.length === 0) return { findings: [], unchanged: true, bytes: 0 };
   const result = checkText(ctx, parser, source.text, options, file, summaries, definitions, only);
-  const facts: FileFacts | undefined = options.index
-    ? { mtimeMs: source.mtimeMs, size: source.size, hash: sha1(source.text), definitions: encodeDefinitions(definitions ?? []), summaries: result.summaries ?? [], calls: encodeCalls(calls!), targets: (result.targets ?? []).join(' '), callSites: result.callSites ?? [], ...(result.analysed ? { analysed: result.analysed } : {}) }
-    : undefined;
-  return { ...result, bytes: Buffer.byteLength(source.text), ...(facts ? { facts } : {}) };
+  if (!options.index) return { ...result, bytes: Buffer.byteLength(source.text) };
+  const { summaries: fileSummaries, targets, callSites, ...rest } = result;
+  const facts: FileFacts = { mtimeMs: source.mtimeMs, size: source.size, hash: sha1(source.text), definitions: encodeDefinitions(definitions ?? []), summaries: fileSummaries ?? [], calls: encodeCalls(calls!), targets: (targets ?? []).join(' '), callSites: callSites ?? [], ...(result.analysed ? { analysed: result.analysed } : {}) };
+  // The index's part once, in the facts (a worker sends it to the main thread).
+  return { ...rest, bytes: Buffer.byteLength(source.text), facts };
 }
 
 /**

@@ -2,6 +2,7 @@
 // gfp-lens: the command line. `check` for trees and CI, `explain` for masks.
 // Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or I/O errors.
 
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,11 +12,11 @@ import { GfpModel, builtinModel } from '../../shared/model/gfp-model';
 import { formatVersion, parseVersion, VersionError, type KernelVersion } from '../../shared/model/version';
 import { chooseVersion, findKernelTree } from '../kernel-tree';
 import type { BackendChoice } from '../syntax/backend';
-import { collectFiles, runPool, shard } from './check';
+import { collectFiles, shard, WorkerPool } from './check';
 import type { CheckFileOptions, FileResult } from './check-file';
-import type { WorkerInit } from './worker';
+import type { AnalysisState, WorkerInit } from './worker';
 import { MAX_INDEX_ROUNDS, WorkspaceIndex } from '../analysis/workspace-index';
-import { indexKey, toolVersion } from '../analysis/index-key';
+import { analysisFingerprint, indexKey, toolVersion } from '../analysis/index-key';
 import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile, type RunInfo } from './formats';
 import { GROUPINGS, type GroupBy } from '../../shared/report';
 import { REPORT_FORMATS, renderReport, reportDocument, type ReportFormat } from './report';
@@ -220,7 +221,7 @@ async function analysePaths(p: Parsed, sites: boolean, extra: Pick<CheckFileOpti
   const indexScope: IndexScope | undefined = p.flags.has('no-index')
     ? undefined
     : indexRoot !== undefined
-      ? { root: indexRoot, files: collectFiles([indexRoot]).files.map((f) => f.abs), persistent: true }
+      ? { root: indexRoot, files: paths.length === 1 && path.resolve(paths[0]) === indexRoot && !shardSpec ? collected.files.map((f) => f.abs) : collectFiles([indexRoot]).files.map((f) => f.abs), persistent: true }
       : p.flags.has('interprocedural')
         ? { root: process.cwd(), files: files.map((f) => f.abs), persistent: false }
         : undefined;
@@ -320,7 +321,7 @@ async function checkWithIndex(
   files: readonly string[],
   jobs: number,
   timeout: number,
-  init: Omit<WorkerInit, 'summaries' | 'recheck' | 'nameTable' | 'callers' | 'findingsOnly'>,
+  init: Omit<WorkerInit, 'state'> & { readonly options: CheckFileOptions },
   progress: boolean,
   scope: IndexScope | undefined,
   key: string,
@@ -328,18 +329,30 @@ async function checkWithIndex(
   const say = (text: string) => {
     if (progress) process.stderr.write(`\r\x1b[K${text}`);
   };
-  const run = async (list: readonly string[], extra: Partial<WorkerInit>, label: string): Promise<Array<FileResult | undefined>> => {
-    const { results } = await runPool(list, {
-      jobs,
-      fileTimeoutMs: timeout * 1000,
-      init: { ...init, ...extra, options: { ...init.options, ...(extra.options ?? {}) } },
-      ...(progress ? { onProgress: (done: number, total: number) => say(`gfp-lens: ${label}: ${done}/${total} files`) } : {}),
-    });
-    return results;
-  };
+  const { options, ...fixed } = init;
+  // One pool for the index rounds and the check: the workers keep their summaries between runs.
+  const pool = new WorkerPool({ jobs, fileTimeoutMs: timeout * 1000, init: fixed });
+  try {
+    const run = async (list: readonly string[], state: Omit<AnalysisState, 'options'> & { readonly options?: Partial<CheckFileOptions> }, label: string): Promise<Array<FileResult | undefined>> => {
+      const { results } = await pool.run(list, { ...state, options: { ...options, ...(state.options ?? {}) } }, progress ? (done, total) => say(`gfp-lens: ${label}: ${done}/${total} files`) : undefined);
+      return results;
+    };
+    // The check's results also depend on how this directory's code reports them (check-file.ts, census.ts).
+    return await checkWithPool(files, run, scope, key, JSON.stringify([options, analysisFingerprint(['server/cli'])]));
+  } finally {
+    pool.close();
+  }
+}
+
+type PoolRun = (list: readonly string[], state: Omit<AnalysisState, 'options'> & { readonly options?: Partial<CheckFileOptions> }, label: string) => Promise<Array<FileResult | undefined>>;
+
+async function checkWithPool(files: readonly string[], run: PoolRun, scope: IndexScope | undefined, key: string, optionsKey: string): Promise<Array<FileResult | undefined>> {
   if (!scope) return run(files, {}, 'checking');
 
   const started = Date.now();
+  // Each checked file's time and size before anything reads it: a results
+  // cache entry must not claim a content newer than the one analysed.
+  const before = scope.persistent ? new Map(files.map((f) => [f, statOf(f)])) : undefined;
   const index = new WorkspaceIndex(scope.root, key);
   if (scope.persistent) index.load();
   const wanted = new Set(files);
@@ -348,7 +361,7 @@ async function checkWithIndex(
   let round = 0;
   const stats = await index.refresh(scope.files, async (list, summaries, nameTable, recheck, callers) => {
     round++;
-    const got = await run(list, { summaries, nameTable: [...nameTable], callers, ...(recheck !== undefined ? { recheck } : {}), options: { ...init.options, index: true } }, `indexing ${scope.root} (round ${round})`);
+    const got = await run(list, { summaries, nameTable, callers, ...(recheck !== undefined ? { recheck } : {}), options: { index: true } }, `indexing ${scope.root} (round ${round})`);
     got.forEach((r, i) => {
       if (!r || r.unchanged || !wanted.has(list[i])) return;
       // A later round's result covers the functions it re-analysed only: the
@@ -356,13 +369,15 @@ async function checkWithIndex(
       if (r.analysed) fresh.delete(list[i]);
       else {
         // The facts live in the index; the result keeps what the report needs.
-        const { facts: _kept, ...result } = r;
-        fresh.set(list[i], result);
+        fresh.set(list[i], reportPart(r));
       }
     });
     return got.map((r) => (r && !r.unchanged && r.facts ? r.facts : undefined));
   });
-  if (scope.persistent) {
+  // The results a run with the same facts left (nothing changed since it, nothing pending), for files whose content is the same.
+  const results = scope.persistent ? new CheckResults(index, optionsKey) : undefined;
+  const earlier = before ? results?.load(before) : undefined;
+  if (scope.persistent && index.changed) {
     try {
       index.save();
     } catch (e) {
@@ -384,20 +399,119 @@ async function checkWithIndex(
   // changed in a last round whose callers were not analysed again, and for
   // files whose followed functions have callers (their contexts are complete
   // only now).
-  const stale = stats.settled ? new Set<string>() : new Set(index.callersOf(files, index.pendingNames));
-  const callers = index.callerInput();
-  for (const [key, context] of callers.contexts) if (context.count > 0) stale.add(key.slice(0, key.lastIndexOf('#')));
-  // A file that a later round re-analysed in part has no whole result from the rounds.
-  const results: Array<FileResult | undefined> = files.map((f) => (stale.has(f) ? undefined : fresh.get(f)));
-  const rest = files.filter((_, i) => results[i] === undefined);
-  if (rest.length > 0) {
-    const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable(), callers, findingsOnly: true }, 'checking');
-    const at = new Map(rest.map((f, i) => [f, got[i]]));
+  const out: Array<FileResult | undefined> = files.map((f) => earlier?.get(f)?.result);
+  if (out.some((r) => r === undefined)) {
+    const stale = stats.settled ? new Set<string>() : new Set(index.callersOf(files, index.pendingNames));
+    for (const [key, context] of index.callerContexts()) if (context.count > 0) stale.add(key.slice(0, key.lastIndexOf('#')));
+    // A file that a later round re-analysed in part has no whole result from the rounds.
     files.forEach((f, i) => {
-      if (results[i] === undefined) results[i] = at.get(f);
+      if (out[i] === undefined && !stale.has(f)) out[i] = fresh.get(f);
     });
   }
-  return results;
+  const rest = files.filter((_, i) => out[i] === undefined);
+  if (rest.length > 0) {
+    const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable(), callers: index.callerInput(), findingsOnly: true }, 'checking');
+    const at = new Map(rest.map((f, i) => [f, got[i]]));
+    files.forEach((f, i) => {
+      if (out[i] === undefined) out[i] = at.get(f);
+    });
+  }
+  if (results && before && rest.length > 0) {
+    try {
+      results.save(files, out, before, earlier);
+    } catch (e) {
+      process.stderr.write(`gfp-lens: warning: could not write the results cache ${results.file}: ${(e as Error).message}\n`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The findings of the last check of each file of a tree, kept beside the
+ * index cache under the index's stamp: a file's findings depend only on its
+ * content and on the index's facts (its summaries, name table and caller
+ * contexts), so while both are the same a restart reports them without
+ * analysing the file again. One cache per set of check options (--sites,
+ * --whole-file, the size limit, the report's census). Written whole and
+ * renamed over, like the index's; anything unreadable or foreign is ignored.
+ */
+class CheckResults {
+  readonly file: string;
+
+  constructor(
+    private readonly index: WorkspaceIndex,
+    optionsKey: string,
+  ) {
+    this.file = index.cacheFile.replace(/\.json$/, `-results-${createHash('sha1').update(optionsKey).digest('hex').slice(0, 12)}.json`);
+  }
+
+  /** The results still valid: none unless the index is exactly as stamped when they were written, each only if its file is untouched. */
+  load(stats: ReadonlyMap<string, { mtimeMs: number; size: number } | undefined>): Map<string, KeptResult> | undefined {
+    const stamp = this.index.stamp;
+    if (stamp === undefined) return undefined;
+    let doc: { stamp?: unknown; files?: unknown };
+    try {
+      doc = JSON.parse(fs.readFileSync(this.file, 'utf8')) as typeof doc;
+    } catch {
+      return undefined;
+    }
+    if (!doc || doc.stamp !== stamp || !Array.isArray(doc.files)) return undefined;
+    const out = new Map<string, KeptResult>();
+    for (const entry of doc.files as unknown[]) {
+      if (!Array.isArray(entry) || entry.length !== 4) return undefined;
+      const [rel, mtimeMs, size, result] = entry as [string, number, number, FileResult];
+      if (typeof rel !== 'string' || !result || !Array.isArray(result.findings)) return undefined;
+      const abs = path.join(this.index.root, rel);
+      // Files this run does not check are kept as they were (and checked by a later run).
+      const st = stats.has(abs) ? stats.get(abs) : { mtimeMs, size };
+      if (st && st.mtimeMs === mtimeMs && st.size === size) out.set(abs, { mtimeMs, size, result });
+    }
+    return out;
+  }
+
+  /**
+   * Keeps the results of `files` as of `stats` (taken before they were read),
+   * with those of `earlier` for the files this run did not check. Errors are
+   * not kept: they may not happen again.
+   */
+  save(files: readonly string[], results: ReadonlyArray<FileResult | undefined>, stats: ReadonlyMap<string, { mtimeMs: number; size: number } | undefined>, earlier: ReadonlyMap<string, KeptResult> | undefined): void {
+    const stamp = this.index.stamp;
+    if (stamp === undefined) return;
+    const kept = new Map<string, [string, number, number, FileResult]>();
+    for (const [abs, k] of earlier ?? []) kept.set(abs, [path.relative(this.index.root, abs), k.mtimeMs, k.size, k.result]);
+    files.forEach((file, i) => {
+      const r = results[i];
+      const st = stats.get(file);
+      if (!r || r.error || !st) return;
+      const rel = path.relative(this.index.root, file);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) return;
+      kept.set(file, [rel, st.mtimeMs, st.size, reportPart(r)]);
+    });
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ stamp, files: [...kept.values()] }));
+    fs.renameSync(tmp, this.file);
+  }
+}
+
+/** What a report needs of a file's result (not what the index keeps of it). */
+function reportPart(r: FileResult): FileResult {
+  return { findings: r.findings, bytes: r.bytes, ...(r.sites ? { sites: r.sites } : {}), ...(r.skipped ? { skipped: r.skipped } : {}), ...(r.error ? { error: r.error } : {}), ...(r.census ? { census: r.census } : {}) };
+}
+
+interface KeptResult {
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly result: FileResult;
+}
+
+function statOf(file: string): { mtimeMs: number; size: number } | undefined {
+  try {
+    const st = fs.statSync(file);
+    return { mtimeMs: st.mtimeMs, size: st.size };
+  } catch {
+    return undefined;
+  }
 }
 
 function positiveInt(text: string, flag: string): number {
