@@ -10,6 +10,7 @@
 import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { CParser, Point, SyntaxTree, TextEdit } from '../syntax/backend';
 import { FunctionCache, type ExternalSummaries, type IncrementalAnalysis } from '../analysis/incremental';
+import { isStackOverflow, TOO_DEEP } from '../analysis/too-deep';
 import type { DocumentConfig } from './config';
 
 /** The analysis of one document version, or why there is none. */
@@ -192,17 +193,26 @@ export class DocumentStore {
     if (!config.context.lowering(text, undefined, external?.context.blocking).test(text)) {
       return { ...base, result: { ir: { functions: [], threadFunctions: new Set() }, functions: [], sites: [], findings: [], analysed: 0 }, hasSyntaxErrors };
     }
-    const result = await e.cache.analyze(
-      config.context,
-      config.contextKey,
-      root,
-      text,
-      async () => {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        check();
-      },
-      external,
-    );
+    let result: IncrementalAnalysis;
+    try {
+      result = await e.cache.analyze(
+        config.context,
+        config.contextKey,
+        root,
+        text,
+        async () => {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          check();
+        },
+        external,
+      );
+    } catch (err) {
+      if (!isStackOverflow(err)) throw err;
+      // Nothing the cache holds from this try is trustworthy.
+      e.cache.clear();
+      check();
+      return { ...base, skipped: TOO_DEEP, hasSyntaxErrors };
+    }
     check();
     return { ...base, result, hasSyntaxErrors, ...(external ? { external } : {}) };
   }
