@@ -221,8 +221,13 @@ export class DocumentStore {
     if (e.tree && e.parser === parser && !e.dirty) return e.tree;
     const old = e.tree && e.parser === parser ? e.tree : undefined;
     if (e.tree && !old) this.dropTree(e);
-    const tree = parser.parse(text, old);
+    let tree = parser.parse(text, old);
     old?.dispose();
+    if (old && markErrorRegions(tree)) {
+      const first = tree;
+      tree = parser.parse(text, first);
+      first.dispose();
+    }
     e.tree = tree;
     e.parser = parser;
     e.dirty = false;
@@ -239,6 +244,35 @@ export class DocumentStore {
   treeOf(uri: string): SyntaxTree | undefined {
     return this.entries.get(uri)?.tree;
   }
+}
+
+/**
+ * tree-sitter 0.22 (both backends) may reuse subtrees inside or next to an
+ * error region when it reparses incrementally, and then recovers from the
+ * error differently than a fresh parse of the same text would (tree-sitter
+ * issues #1645, #4001): the function around an error can end elsewhere, and
+ * with it the sites' contexts. The analysis of a text must not depend on the
+ * edits that led to it (verify:incremental), so after an incremental parse
+ * every top-level node that holds an error is marked as changed (an edit that
+ * replaces it with itself) and parsed once more, reusing only the clean
+ * top-level nodes around it. Most kernel files have some ERROR node (macros
+ * tree-sitter-c cannot read), so a fresh parse on every error would undo the
+ * incremental parse for them; this re-reads the erroneous definitions only.
+ * Returns whether anything was marked.
+ */
+function markErrorRegions(tree: SyntaxTree): boolean {
+  const root = tree.rootNode;
+  if (!root.hasError) return false;
+  // Read every range first: an edit moves no node here, but it changes the tree under the nodes read.
+  const marks: TextEdit[] = [];
+  for (let i = 0; i < root.childCount; i++) {
+    const c = root.child(i)!;
+    if (!c.hasError) continue;
+    const end = c.endPosition;
+    marks.push({ startIndex: c.startIndex, oldEndIndex: c.endIndex, newEndIndex: c.endIndex, startPosition: c.startPosition, oldEndPosition: end, newEndPosition: end });
+  }
+  for (const m of marks) tree.edit(m);
+  return marks.length > 0;
 }
 
 function toPoint(p: { line: number; character: number }): Point {
