@@ -12,8 +12,9 @@
 //
 // Calls between the document's own functions use their summaries
 // (summary.ts), as the checker does for a file: the analysis repeats until no
-// summary changes, starting from the summaries of the previous version, so an
-// edit that changes no summary costs one round. A function's key includes the
+// summary changes, starting from no summaries as a fresh analysis does; every
+// round reuses the functions the same round of the last analysis saw with the
+// same text and callee summaries. A function's key includes the
 // summaries of the functions it calls, so it is re-analysed exactly when its
 // text or a callee's summary changed.
 //
@@ -108,10 +109,14 @@ export class FunctionCache {
    * whenever `ctx` or `callees` would give different results.
    */
   async analyze(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, checkpoint?: Checkpoint, external?: ExternalSummaries): Promise<IncrementalAnalysis> {
-    if (this.summaryKey !== contextKey) {
-      this.summaries = [];
-      this.summaryKey = contextKey;
-    }
+    // Every analysis starts from no summaries, as a fresh one (analyzeIR) does.
+    // Summaries are not monotone and a call cycle can hold up a claim of its
+    // own making: started from the previous version's summaries, the rounds
+    // could settle on another fixed point than a fresh analysis of the same
+    // text (verify:incremental found one). The cache keeps what every round
+    // used, so an unchanged function is still a hit in each round.
+    this.summaries = [];
+    const seen = new Map<string, CachedFunction>();
     let analysed = 0;
     let round: Round | undefined;
     // Every name the document defines, lowered or not: those calls never go to the index.
@@ -121,12 +126,14 @@ export class FunctionCache {
       // Names defined twice (#ifdef variants) stay unknown, as in analyzeIR: never guessed.
       const names = this.summaries.map((x) => x.name);
       index.setFile(SELF, this.summaries.filter((x) => names.indexOf(x.name) === names.lastIndexOf(x.name)));
-      round = await this.round(ctx, contextKey, root, text, layered(index, external, defined), checkpoint);
+      round = await this.round(ctx, contextKey, root, text, layered(index, external, defined), seen, checkpoint);
       analysed += round.analysed;
       const same = JSON.stringify(round.summaries) === JSON.stringify(this.summaries);
       this.summaries = round.summaries;
       if (same) break;
     }
+    // Keep only what this analysis used (older entries are stale).
+    this.entries = seen;
     const r = round!;
     const sites = r.functions.flatMap((f) => f.sites).sort((a, b) => a.call.span.start - b.call.span.start);
     const all = r.functions.flatMap((f) => f.findings);
@@ -136,10 +143,9 @@ export class FunctionCache {
 
   private summaries: FunctionSummary[] = [];
   private readonly extractor = new ExtractCache();
-  private summaryKey = '';
 
   /** One pass over the functions with the given summaries of this document's functions (and the index's). */
-  private async round(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, layers: Layered, checkpoint?: Checkpoint): Promise<Round> {
+  private async round(ctx: AnalysisContext, contextKey: string, root: SyntaxNode, text: string, layers: Layered, seen: Map<string, CachedFunction>, checkpoint?: Checkpoint): Promise<Round> {
     const { own, external } = layers;
     const ownBlocking = blockingPattern(own);
     const extBlocking = external?.context.blocking;
@@ -166,7 +172,7 @@ export class FunctionCache {
       // The contexts at this function's calls elsewhere in the tree (hovers and the callers' verdicts).
       const callers = external ? JSON.stringify(callees.callers?.(fn.name) ?? null) : '';
       const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${lines.line(base)}\u0000${used.join(';')}\u0000${callers}\u0000${body}`;
-      let entry = next.get(key) ?? this.entries.get(key);
+      let entry = next.get(key) ?? seen.get(key) ?? this.entries.get(key);
       if (!entry) {
         // Yield to the event loop every ~10 ms of work, so that other documents
         // and requests are served and a newer version can supersede this one.
@@ -181,9 +187,7 @@ export class FunctionCache {
       functions.push(absolute(fn, entry, base));
       summaries.push(entry.summary);
     }
-    for (const [k, v] of next) this.entries.set(k, v);
-    // Keep only what the latest round used (a previous round's entries are stale).
-    this.entries = next;
+    for (const [k, v] of next) seen.set(k, v);
     return { ir, functions, summaries, analysed };
   }
 
