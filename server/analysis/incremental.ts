@@ -30,7 +30,7 @@ import type { FindingData } from '../../shared/evaluate';
 import type { SyntaxNode } from '../syntax/backend';
 import { ExtractCache } from '../syntax/extract-cache';
 import { shiftSpans as shift } from '../syntax/shift-spans';
-import type { CallOp, FileIR, FunctionIR } from '../syntax/ir';
+import type { CallOp, FileIR, FunctionIR, Stmt } from '../syntax/ir';
 import { collectSites, LineIndex, mayBlockCallFindings, mayBlockChain, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
 import { blockingPattern, patternWith, SummaryIndex, type SummaryContext } from './summary-index';
 import { eitherFilter } from '../syntax/ranges';
@@ -171,7 +171,11 @@ export class FunctionCache {
       }
       // The contexts at this function's calls elsewhere in the tree (hovers and the callers' verdicts).
       const callers = external ? JSON.stringify(callees.callers?.(fn.name) ?? null) : '';
-      const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${lines.line(base)}\u0000${used.join(';')}\u0000${callers}\u0000${body}`;
+      // The same text can lower differently: an error region's recovery
+      // depends on the text after the function (its closing brace inside an
+      // #ifndef that now runs into the next function), and `static` on the
+      // line before counts. Such functions are keyed by their lowered shape too.
+      const key = `${contextKey}\u0000${thread ? 1 : 0}\u0000${fn.isStatic ? 1 : 0}\u0000${lines.line(base)}\u0000${used.join(';')}\u0000${callers}\u0000${errorShape(fn.body, base)}\u0000${body}`;
       let entry = next.get(key) ?? seen.get(key) ?? this.entries.get(key);
       if (!entry) {
         // Yield to the event loop every ~10 ms of work, so that other documents
@@ -220,6 +224,38 @@ function absolute(fn: FunctionIR, entry: CachedFunction, base: number): Function
     sites: shift(entry.rel.sites, base),
     findings: shift(entry.findings, base),
   };
+}
+
+/** For a function with an error region (an `unknown` statement), its statements' kinds and spans; '' for the others. */
+function errorShape(body: Stmt, base: number): string {
+  const out: string[] = [];
+  let errors = false;
+  const walk = (st: Stmt | undefined): void => {
+    if (!st) return;
+    out.push(`${st.kind}${st.span.start - base}-${st.span.end - base}`);
+    switch (st.kind) {
+      case 'unknown':
+        errors = true;
+        out.push(`${st.ops.length}${st.opaque ? 'o' : ''}`);
+        break;
+      case 'block':
+        st.body.forEach(walk);
+        break;
+      case 'if':
+        walk(st.then);
+        walk(st.else);
+        break;
+      case 'loop':
+      case 'switch':
+      case 'scoped-guard':
+        walk(st.body);
+        break;
+      default:
+        break;
+    }
+  };
+  walk(body);
+  return errors ? out.join(' ') : '';
 }
 
 function dedupe(findings: FindingData[]): FindingData[] {

@@ -61,3 +61,14 @@ test('a call cycle does not keep a summary alive after the scope that made it is
   store.close(uri);
   parser.dispose();
 });
+
+test('the same function text lowered differently (its error recovery depends on the text after it) is analysed again', async () => {
+  // The seeded sequence that found it: a function whose closing brace an
+  // earlier edit moved inside an #ifndef, then a function pasted after it;
+  // the text of the first is unchanged, its tree now holds an error region.
+  const file = fixtures.find((f) => f.name === path.join('scope', 'restore-order.c'))!;
+  const lines: string[] = [];
+  const report = await runIncremental({ files: [file], seed: 4, steps: 9, backend: 'native', log: (l) => lines.push(l) });
+  assert.equal(report.steps, 9);
+  assert.deepEqual(lines, []);
+});
