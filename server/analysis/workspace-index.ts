@@ -43,7 +43,7 @@ export interface FileFacts {
 }
 
 /** Bumped whenever the cache's layout or the meaning of a summary changes. */
-const CACHE_FORMAT = 4;
+const CACHE_FORMAT = 5;
 
 type CachedFile = [string, number, number, string, string, FunctionSummary[], string, string, CallSiteFact[]];
 
@@ -168,16 +168,33 @@ export class WorkspaceIndex {
   }
 
   /**
-   * Reads the cache. A missing, unreadable, truncated or foreign cache (another
-   * format, key or root) is ignored and the index starts empty: it is rebuilt,
-   * never trusted.
+   * Reads the cache. A missing, unreadable, truncated, damaged (checksum) or
+   * foreign cache (another format, key or root) is ignored and the index
+   * starts empty: it is rebuilt, never trusted.
    */
   load(): void {
     let doc: CacheDocument;
+    let header: { format?: unknown; check?: unknown };
+    let body: string;
     try {
-      doc = JSON.parse(fs.readFileSync(this.cacheFile, 'utf8')) as CacheDocument;
+      // The layout (see save()): a header line with the format and the body's checksum, then the body.
+      const raw = fs.readFileSync(this.cacheFile, 'utf8');
+      const nl = raw.indexOf('\n');
+      header = JSON.parse(nl < 0 ? raw : raw.slice(0, nl)) as typeof header;
+      if (header?.format !== CACHE_FORMAT) {
+        this.cacheNote = 'index cache from another version or configuration; rebuilding';
+        return;
+      }
+      body = raw.slice(nl + 1);
+      doc = JSON.parse(body) as CacheDocument;
     } catch (e) {
       this.cacheNote = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no index cache yet' : `index cache unreadable (${(e as Error).message}); rebuilding`;
+      return;
+    }
+    // Damage that leaves valid JSON (a flipped bit, an edit) would otherwise be
+    // read as facts: a summary that enters the wrong scope gives wrong findings.
+    if (header.check !== sha1(body)) {
+      this.cacheNote = 'index cache damaged (its checksum does not match); rebuilding';
       return;
     }
     if (!doc || doc.format !== CACHE_FORMAT || doc.key !== this.key || doc.root !== this.root || !Array.isArray(doc.files) || !Array.isArray(doc.frozen) || !Array.isArray(doc.pending)) {
@@ -219,7 +236,8 @@ export class WorkspaceIndex {
     const doc: CacheDocument = { format: CACHE_FORMAT, key: this.key, root: this.root, files, frozen: [...this.frozen], pending: this.pending };
     fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
     const tmp = `${this.cacheFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(doc));
+    const body = JSON.stringify(doc);
+    fs.writeFileSync(tmp, `${JSON.stringify({ format: CACHE_FORMAT, check: sha1(body) })}\n${body}`);
     fs.renameSync(tmp, this.cacheFile);
   }
 
