@@ -9,6 +9,7 @@ import {
   CodeActionKind,
   DidChangeConfigurationNotification,
   DocumentDiagnosticReportKind,
+  ErrorCodes,
   LSPErrorCodes,
   MessageType,
   ShowMessageNotification,
@@ -138,6 +139,9 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     return undefined;
   });
   const cancelled = (): ResponseError<void> => new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
+  /** Set by `shutdown`: LSP says later requests fail with InvalidRequest (the documents are gone by then). */
+  let shutDown = false;
+  const refused = (): ResponseError<void> => new ResponseError(ErrorCodes.InvalidRequest, 'the server is shutting down');
 
   /** Tells a client that asked for it what `a` was analysed with, when that changed. */
   const sendStatus = (a: DocumentAnalysis): void => {
@@ -266,12 +270,16 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     if (!pullDiagnostics) void connection.sendDiagnostics({ uri: t.uri, diagnostics: [] });
   });
 
-  connection.languages.diagnostics.on(async (params) => {
+  connection.languages.diagnostics.on(async (params, token) => {
+    if (shutDown) return new ResponseError(ErrorCodes.InvalidRequest, 'the server is shutting down', { retriggerRequest: false });
     const a = await current(params.textDocument.uri);
+    // A cancelled pull is asked again by the client when it still wants it.
+    if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled', { retriggerRequest: true });
     return { kind: DocumentDiagnosticReportKind.Full, items: a ? toDiagnostics(a) : [] };
   });
 
   connection.onHover(async (params, token) => {
+    if (shutDown) return refused();
     const a = await current(params.textDocument.uri);
     if (token.isCancellationRequested) return cancelled();
     if (!a) return null;
@@ -279,6 +287,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   });
 
   connection.languages.inlayHint.on(async (params, token) => {
+    if (shutDown) return refused();
     const a = await current(params.textDocument.uri);
     if (token.isCancellationRequested) return cancelled();
     if (!a) return [];
@@ -286,6 +295,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   });
 
   connection.onCodeAction(async (params, token) => {
+    if (shutDown) return refused();
     const a = await current(params.textDocument.uri);
     if (token.isCancellationRequested) return cancelled();
     if (!a) return [];
@@ -293,6 +303,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   });
 
   connection.onShutdown(() => {
+    shutDown = true;
     indexes.disposeAll();
     for (const uri of store.uris()) store.close(uri);
     configs.dispose();

@@ -92,6 +92,8 @@ test('an edit inside one function re-analyses that function only', async () => {
   const at = TextDocument.create(uri, 'c', 1, text).positionAt(text.indexOf('ctx->buf = buf;'));
   store.change(uri, 2, [{ range: { start: at, end: at }, text: 'demo_touch(ctx); ' }]);
   const second = await store.analysis(uri);
+  // (Distinct functions: this one is analysed once per summary round, its
+  // callee's summary differing between them; every other function is a hit.)
   assert.equal(second!.result!.analysed, 1);
   // The same version is answered from the memo: one analysis per version.
   assert.equal(await store.analysis(uri), second);

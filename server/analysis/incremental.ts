@@ -33,7 +33,7 @@ import type { IndexRange, SyntaxNode } from '../syntax/backend';
 import { changedRegion } from '../syntax/text-region';
 import { ExtractCache, type LoweredFile, type LoweredFunction } from '../syntax/extract-cache';
 import { shiftSpans as shift } from '../syntax/shift-spans';
-import type { CallOp, FileIR, FunctionIR, Span } from '../syntax/ir';
+import type { CallOp, FileIR, FunctionIR, Span, Stmt } from '../syntax/ir';
 import { collectSites, LineIndex, type SiteResult, mayBlockCallFindings, mayBlockChain, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
 import { blockingPattern, patternWith, SummaryIndex, type SummaryContext } from './summary-index';
 import { eitherFilter } from '../syntax/ranges';
@@ -193,6 +193,7 @@ export class FunctionCache {
   }
 
   private readonly extractor = new ExtractCache();
+  /** The context the cache's entries were analysed with: another clears them. */
   private summaryKey = '';
 
   /** One pass over the functions with the given summaries of this document's functions (and the index's). */
@@ -226,7 +227,12 @@ export class FunctionCache {
       const callers = external ? JSON.stringify(callees.callers?.(fn.name) ?? null) : '';
       const line = lines.line(base);
       // (The same text lowers to another IR only by a \`static\` before it that type recovery lost.)
-      const same = (e: CachedFunction): boolean => e.line === line && e.thread === thread && e.used === used && e.callers === callers && e.rel.fn.isStatic === fn.rel.isStatic;
+      // An error region's recovery depends on the text after the function too
+      // (its closing brace inside an #ifndef that now runs into the next
+      // function): such a function matches only with the same lowered shape.
+      const shape = errorShape(fn.rel.body, 0);
+      const same = (e: CachedFunction): boolean =>
+        e.line === line && e.thread === thread && e.used === used && e.callers === callers && e.rel.fn.isStatic === fn.rel.isStatic && (shape === '' || errorShape(e.rel.fn.body, 0) === shape);
       let entry = mine?.find(same) ?? last?.find(same);
       if (!entry) {
         // Yield to the event loop every ~10 ms of work, so that other documents
@@ -334,6 +340,38 @@ function absolute(fn: LoweredFunction, entry: CachedFunction, base: number): Fun
   };
   entry.at = { base, rel: fn.rel, result };
   return result;
+}
+
+/** For a function with an error region (an `unknown` statement), its statements' kinds and spans; '' for the others. */
+function errorShape(body: Stmt, base: number): string {
+  const out: string[] = [];
+  let errors = false;
+  const walk = (st: Stmt | undefined): void => {
+    if (!st) return;
+    out.push(`${st.kind}${st.span.start - base}-${st.span.end - base}`);
+    switch (st.kind) {
+      case 'unknown':
+        errors = true;
+        out.push(`${st.ops.length}${st.opaque ? 'o' : ''}`);
+        break;
+      case 'block':
+        st.body.forEach(walk);
+        break;
+      case 'if':
+        walk(st.then);
+        walk(st.else);
+        break;
+      case 'loop':
+      case 'switch':
+      case 'scoped-guard':
+        walk(st.body);
+        break;
+      default:
+        break;
+    }
+  };
+  walk(body);
+  return errors ? out.join(' ') : '';
 }
 
 function dedupe(findings: FindingData[]): FindingData[] {

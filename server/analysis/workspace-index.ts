@@ -187,9 +187,9 @@ export class WorkspaceIndex {
   }
 
   /**
-   * Reads the cache. A missing, unreadable, truncated or foreign cache (another
-   * format, key or root) is ignored and the index starts empty: it is rebuilt,
-   * never trusted.
+   * Reads the cache. A missing, unreadable, truncated, damaged (checksum) or
+   * foreign cache (another format, key or root) is ignored and the index
+   * starts empty: it is rebuilt, never trusted.
    */
   load(): void {
     let doc: CacheDocument;
@@ -207,6 +207,12 @@ export class WorkspaceIndex {
       this.cacheNote = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no index cache yet' : `index cache unreadable (${(e as Error).message}); rebuilding`;
       return;
     }
+    // Damage that leaves valid JSON (a flipped bit, an edit) would otherwise be
+    // read as facts: a summary that enters the wrong scope gives wrong findings.
+    if (sha1(body) !== sum) {
+      this.cacheNote = 'index cache damaged (its checksum does not match); rebuilding';
+      return;
+    }
     if (!doc || doc.format !== CACHE_FORMAT || doc.key !== this.key || doc.root !== this.root || !Array.isArray(doc.files) || !Array.isArray(doc.frozen) || !Array.isArray(doc.pending)) {
       this.cacheNote = 'index cache from another version or configuration; rebuilding';
       return;
@@ -219,7 +225,6 @@ export class WorkspaceIndex {
       return a;
     };
     try {
-      if (sha1(body) !== sum) throw new Error('checksum mismatch');
       for (const [rel, mtimeMs, size, hash, facts] of doc.files) {
         if (typeof rel !== 'string' || typeof mtimeMs !== 'number' || typeof size !== 'number' || typeof hash !== 'string' || typeof facts !== 'string') throw new Error('a file without its facts');
         const file = abs(rel);

@@ -15,6 +15,7 @@ import { parseVersion } from '../../shared/model/version';
 import { AnalysisContext } from '../analysis/context';
 import type { BackendChoice, CParser } from '../syntax/backend';
 import { createParser } from '../syntax/parser';
+import { isStackOverflow, TOO_DEEP } from '../analysis/too-deep';
 import { checkFile, type CheckFileOptions, type FileResult } from './check-file';
 import { contextOf, SummaryIndex, type NameDefinitions, type SummaryContext } from '../analysis/summary-index';
 import type { FunctionSummary } from '../analysis/summary';
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
       if (process.env.GFP_LENS_DEBUG && Date.now() - started > 500) process.stderr.write(`gfp-lens: slow file ${req.file}: ${Date.now() - started} ms\n`);
     } catch (e) {
       // The analysis must never throw on weird code; if it does, say where, and go on.
-      result = { findings: [], error: `internal error: ${(e as Error).stack ?? e}`, bytes: 0 };
+      result = isStackOverflow(e) ? { findings: [], skipped: TOO_DEEP, bytes: 0 } : { findings: [], error: `internal error: ${(e as Error).stack ?? e}`, bytes: 0 };
     }
     port.post({ id: req.id, result });
   });

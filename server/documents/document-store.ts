@@ -10,6 +10,7 @@
 import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { CParser, Point, SyntaxTree, TextEdit } from '../syntax/backend';
 import { FunctionCache, type ExternalSummaries, type IncrementalAnalysis } from '../analysis/incremental';
+import { isStackOverflow, TOO_DEEP } from '../analysis/too-deep';
 import type { DocumentConfig } from './config';
 
 /** The analysis of one document version, or why there is none. */
@@ -43,6 +44,8 @@ interface Entry {
   treeText?: string;
   /** Edits recorded on `tree` since it was last parsed. */
   dirty: boolean;
+  /** Where the edits since the last parse lie, in the current text's offsets (a span covering all of them). */
+  edited?: { from: number; to: number };
   cache: FunctionCache;
   memo?: { version: number; generation: number; external: number; promise: Promise<DocumentAnalysis | undefined> };
   closed: boolean;
@@ -91,6 +94,10 @@ export class DocumentStore {
           };
           e.tree.edit(edit);
           e.dirty = true;
+          // Grow the edited span: text after this change moves by its length difference.
+          const was = e.edited;
+          const shift = (o: number): number => (o >= oldEnd ? o + edit.newEndIndex - oldEnd : Math.min(o, edit.newEndIndex));
+          e.edited = was ? { from: Math.min(shift(was.from), start), to: Math.max(shift(was.to), edit.newEndIndex) } : { from: start, to: edit.newEndIndex };
         }
       } else if (e.tree) {
         // A full-text change: nothing of the old tree lines up any more.
@@ -98,6 +105,7 @@ export class DocumentStore {
         e.tree = undefined;
         e.treeText = undefined;
         e.dirty = false;
+        e.edited = undefined;
       }
       doc = TextDocument.update(doc, [change], version);
     }
@@ -195,17 +203,26 @@ export class DocumentStore {
     if (!config.context.lowering(text, undefined, external?.context.blocking).test(text)) {
       return { ...base, result: { ir: { functions: [], threadFunctions: new Set() }, functions: [], sites: [], findings: [], analysed: 0 }, hasSyntaxErrors };
     }
-    const result = await e.cache.analyze(
-      config.context,
-      config.contextKey,
-      root,
-      text,
-      async () => {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        check();
-      },
-      external,
-    );
+    let result: IncrementalAnalysis;
+    try {
+      result = await e.cache.analyze(
+        config.context,
+        config.contextKey,
+        root,
+        text,
+        async () => {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          check();
+        },
+        external,
+      );
+    } catch (err) {
+      if (!isStackOverflow(err)) throw err;
+      // Nothing the cache holds from this try is trustworthy.
+      e.cache.clear();
+      check();
+      return { ...base, skipped: TOO_DEEP, hasSyntaxErrors };
+    }
     check();
     return { ...base, result, hasSyntaxErrors, ...(external ? { external } : {}) };
   }
@@ -214,9 +231,20 @@ export class DocumentStore {
     if (e.tree && e.parser === parser && !e.dirty) return e.tree;
     const old = e.tree && e.parser === parser ? e.tree : undefined;
     if (e.tree && !old) this.dropTree(e);
-    const tree = parser.parse(text, old);
+    const edited = e.edited;
+    e.edited = undefined;
+    let tree = parser.parse(text, old);
+    let changed = old ? tree.changedRanges(old) : [];
+    if (old && edited && markErrorRegions(tree, edited)) {
+      // The error regions parsed again change the structure too (changed
+      // ranges are only defined between a tree and the one parsed from it).
+      const first = tree;
+      tree = parser.parse(text, first);
+      changed = [...changed, ...tree.changedRanges(first)];
+      first.dispose();
+    }
     // Where the structure changed: the function cache reads the top level only there (and where the text changed).
-    if (old && e.treeText !== undefined) e.cache.reparsed(e.treeText, text, tree.changedRanges(old));
+    if (old && e.treeText !== undefined) e.cache.reparsed(e.treeText, text, changed);
     old?.dispose();
     e.tree = tree;
     e.treeText = text;
@@ -229,6 +257,7 @@ export class DocumentStore {
     e.tree?.dispose();
     e.tree = undefined;
     e.treeText = undefined;
+    e.edited = undefined;
     e.dirty = false;
   }
 
@@ -236,6 +265,49 @@ export class DocumentStore {
   treeOf(uri: string): SyntaxTree | undefined {
     return this.entries.get(uri)?.tree;
   }
+}
+
+/**
+ * tree-sitter 0.22 (both backends) may reuse subtrees inside or next to an
+ * error region when it reparses incrementally, and then recovers from the
+ * error differently than a fresh parse of the same text would (tree-sitter
+ * issues #1645, #4001): the function around an error can end elsewhere, and
+ * with it the sites' contexts. The analysis of a text must not depend on the
+ * edits that led to it (verify:incremental), so after an incremental parse
+ * every top-level node that holds an error is marked as changed (an edit that
+ * replaces it with itself) and parsed once more, reusing only the clean
+ * top-level nodes around it. Most kernel files have some ERROR node (macros
+ * tree-sitter-c cannot read), so a fresh parse on every error would undo the
+ * incremental parse for them; this re-reads the erroneous definitions only.
+ * Returns whether anything was marked.
+ */
+function markErrorRegions(tree: SyntaxTree, edited: { from: number; to: number }): boolean {
+  const root = tree.rootNode;
+  if (!root.hasError) return false;
+  // Only the top-level nodes the edits touched, and one on each side of them:
+  // an error region elsewhere was parsed as a fresh parse would the last time
+  // and is reused whole (re-reading every error region of a kernel file on
+  // each keystroke cost 17 ms on fs/nfs/nfs4proc.c, 47 ms on kernel/bpf/verifier.c).
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < root.childCount; i++) {
+    const c = root.child(i)!;
+    if (c.endIndex < edited.from) continue;
+    if (c.startIndex > edited.to) break;
+    if (first < 0) first = i;
+    last = i;
+  }
+  if (first < 0) return false;
+  // Read every range first: an edit moves no node here, but it changes the tree under the nodes read.
+  const marks: TextEdit[] = [];
+  for (let i = Math.max(0, first - 1); i <= Math.min(root.childCount - 1, last + 1); i++) {
+    const c = root.child(i)!;
+    if (!c.hasError) continue;
+    const end = c.endPosition;
+    marks.push({ startIndex: c.startIndex, oldEndIndex: c.endIndex, newEndIndex: c.endIndex, startPosition: c.startPosition, oldEndPosition: end, newEndPosition: end });
+  }
+  for (const m of marks) tree.edit(m);
+  return marks.length > 0;
 }
 
 function toPoint(p: { line: number; character: number }): Point {
