@@ -207,14 +207,14 @@ export class WorkspaceIndex {
       this.cacheNote = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no index cache yet' : `index cache unreadable (${(e as Error).message}); rebuilding`;
       return;
     }
+    if (!doc || doc.format !== CACHE_FORMAT || doc.key !== this.key || doc.root !== this.root || !Array.isArray(doc.files) || !Array.isArray(doc.frozen) || !Array.isArray(doc.pending)) {
+      this.cacheNote = 'index cache from another version or configuration; rebuilding';
+      return;
+    }
     // Damage that leaves valid JSON (a flipped bit, an edit) would otherwise be
     // read as facts: a summary that enters the wrong scope gives wrong findings.
     if (sha1(body) !== sum) {
       this.cacheNote = 'index cache damaged (its checksum does not match); rebuilding';
-      return;
-    }
-    if (!doc || doc.format !== CACHE_FORMAT || doc.key !== this.key || doc.root !== this.root || !Array.isArray(doc.files) || !Array.isArray(doc.frozen) || !Array.isArray(doc.pending)) {
-      this.cacheNote = 'index cache from another version or configuration; rebuilding';
       return;
     }
     // One string per file for its path, however many call sites name it.

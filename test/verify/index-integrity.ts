@@ -72,7 +72,8 @@ export function cacheLine(stderr: string): string {
 /** The single cache file the index keeps for this tree. */
 export function cacheFile(cache: string): string {
   const dir = path.join(cache, 'index');
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+  // (Beside it, the checker's results cache: not the index's.)
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.includes('-results-'));
   if (files.length !== 1) throw new Error(`expected one cache file in ${dir}, found ${files.join(', ')}`);
   return path.join(dir, files[0]);
 }
@@ -93,12 +94,11 @@ export interface Case {
 function rewriteBody(f: string, edit: (doc: Record<string, unknown> & { files: unknown[][] }) => void, sealed: boolean): void {
   const raw = fs.readFileSync(f, 'utf8');
   const nl = raw.indexOf('\n');
-  const header = JSON.parse(raw.slice(0, nl)) as { format: number; check: string };
   const doc = JSON.parse(raw.slice(nl + 1)) as Record<string, unknown> & { files: unknown[][] };
   edit(doc);
   const body = JSON.stringify(doc);
-  if (sealed) header.check = createHash('sha1').update(body).digest('hex');
-  fs.writeFileSync(f, `${JSON.stringify(header)}\n${body}`);
+  // The first line is the sha1 of the body.
+  fs.writeFileSync(f, `${sealed ? createHash('sha1').update(body).digest('hex') : raw.slice(0, nl)}\n${body}`);
 }
 
 export const CASES: readonly Case[] = [
@@ -111,14 +111,15 @@ export const CASES: readonly Case[] = [
   { name: 'empty', note: /unreadable/, damage: (f) => fs.writeFileSync(f, '') },
   { name: 'one value changed inside valid JSON (a summary enters NOIO instead of NOFS)', note: /damaged/, damage: (f) => {
     const t = fs.readFileSync(f, 'utf8');
-    if (!t.includes('"PF_MEMALLOC_NOFS"')) throw new Error('the cache has no summary that enters NOFS to change');
-    fs.writeFileSync(f, t.replace(/"PF_MEMALLOC_NOFS"/g, '"PF_MEMALLOC_NOIO"'));
+    // (Each file's facts are a JSON string inside the body: the name is escaped there.)
+    if (!t.includes('PF_MEMALLOC_NOFS')) throw new Error('the cache has no summary that enters NOFS to change');
+    fs.writeFileSync(f, t.replace(/PF_MEMALLOC_NOFS/g, 'PF_MEMALLOC_NOIO'));
   } },
-  { name: 'a file entry of the wrong type (checksum matching)', note: /damaged \(a file without/, damage: (f) => rewriteBody(f, (doc) => void (doc.files[0][6] = 42), true) },
+  { name: 'a file entry of the wrong type (checksum matching)', note: /damaged \(a file without/, damage: (f) => rewriteBody(f, (doc) => void (doc.files[0][4] = 42), true) },
   { name: 'written by another version of gfp-lens (its key) under this name', note: /another version/, damage: (f) => rewriteBody(f, (doc) => void (doc.key = String(doc.key).replace(/^\["[^"]*"/, '["0.0.1-other"')), true) },
   { name: 'of another cache format', note: /another version/, damage: (f) => {
     const raw = fs.readFileSync(f, 'utf8');
-    fs.writeFileSync(f, raw.replace(/^\{"format":\d+/, '{"format":1'));
+    fs.writeFileSync(f, raw.replace(/\n\{"format":\d+/, '\n{"format":1'));
   } },
   { name: 'of the layout before checksums (one JSON document, format 4)', note: /another version/, damage: (f) => {
     const raw = fs.readFileSync(f, 'utf8');
