@@ -13,6 +13,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { TextDocument } = require('vscode-languageserver-textdocument');
+const { incrementalParseTimes } = require('./parse-baseline');
 
 const root = path.join(__dirname, '..');
 const out = (p) => require(path.join(root, 'out', p));
@@ -24,8 +25,9 @@ const { createParser } = out('server/syntax/parser.js');
 const { toDiagnostics } = out('server/features/diagnostics.js');
 
 const args = process.argv.slice(2);
-const kernel = args.find((a) => !a.startsWith('--')) ?? path.join(process.env.HOME ?? '/root', '.cache', 'gfp-lens', 'linux-source-6.12');
 const editsArg = args.indexOf('--edits');
+// The kernel tree: the argument that is neither an option nor --edits' value.
+const kernel = args.find((a, i) => !a.startsWith('--') && (editsArg < 0 || i !== editsArg + 1)) ?? path.join(process.env.HOME ?? '/root', '.cache', 'gfp-lens', 'linux-source-6.12');
 const EDITS = editsArg >= 0 ? Number(args[editsArg + 1]) : 60;
 // The files server-latency.js picks (the largest interesting .c of fs/ and kernel/).
 const FILES = ['fs/nfs/nfs4proc.c', 'kernel/bpf/verifier.c'];
@@ -80,28 +82,10 @@ async function main() {
     }
     store.close(uri);
     // The same edits, tree.edit and the incremental parse alone.
-    let ptext = text;
-    let pdoc = TextDocument.create(uri, 'c', 1, text);
-    let tree = parser.parse(ptext);
-    const parse = [];
-    for (const e of edits) {
-      const start = pdoc.positionAt(e.at);
-      const oldEnd = pdoc.positionAt(e.at + e.del);
+    const parse = incrementalParseTimes(parser, uri, text, edits, () => {
       const since = process.cpuUsage();
-      ptext = ptext.slice(0, e.at) + e.ins + ptext.slice(e.at + e.del);
-      tree.edit({
-        startIndex: e.at, oldEndIndex: e.at + e.del, newEndIndex: e.at + e.ins.length,
-        startPosition: { row: start.line, column: start.character },
-        oldEndPosition: { row: oldEnd.line, column: oldEnd.character },
-        newEndPosition: { row: start.line, column: start.character + e.ins.length },
-      });
-      const next = parser.parse(ptext, tree);
-      parse.push(cpuMs(since));
-      tree.dispose();
-      tree = next;
-      pdoc = TextDocument.update(pdoc, [{ range: { start, end: oldEnd }, text: e.ins }], pdoc.version + 1);
-    }
-    tree.dispose();
+      return () => cpuMs(since);
+    });
     const r2 = (x) => +x.toFixed(2);
     results[rel] = {
       editCpuMs: { mean: r2(mean(server)), p50: r2(pct(server, 50)), p99: r2(pct(server, 99)) },

@@ -17,11 +17,13 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { createMessageConnection, StreamMessageReader, StreamMessageWriter } = require('vscode-languageserver/node');
 const { TextDocument } = require('vscode-languageserver-textdocument');
+const { incrementalParseTimes } = require('./parse-baseline');
 
 const root = path.join(__dirname, '..');
 const args = process.argv.slice(2);
-const kernel = args.find((a) => !a.startsWith('--')) ?? path.join(process.env.HOME ?? '/root', '.cache', 'gfp-lens', 'linux-source-6.12');
 const editsArg = args.indexOf('--edits');
+// The kernel tree: the argument that is neither an option nor --edits' value.
+const kernel = args.find((a, i) => !a.startsWith('--') && (editsArg < 0 || i !== editsArg + 1)) ?? path.join(process.env.HOME ?? '/root', '.cache', 'gfp-lens', 'linux-source-6.12');
 const EDITS = editsArg >= 0 ? Number(args[editsArg + 1]) : 60;
 
 function walk(dir, out = []) {
@@ -122,29 +124,10 @@ async function main() {
       serverTimes.push(ms(process.hrtime.bigint() - t));
     }
     // The same edits, incremental parse alone.
-    let ptext = text;
-    let tree = parser.parse(ptext);
-    let pdoc = TextDocument.create(uri, 'c', 1, text);
-    const parseTimes = [];
-    for (const e of edits) {
-      const start = pdoc.positionAt(e.at);
-      const oldEnd = pdoc.positionAt(e.at + e.del);
-      const change = { range: { start, end: oldEnd }, text: e.ins };
+    const parseTimes = incrementalParseTimes(parser, uri, text, edits, () => {
       const t = process.hrtime.bigint();
-      ptext = ptext.slice(0, e.at) + e.ins + ptext.slice(e.at + e.del);
-      tree.edit({
-        startIndex: e.at, oldEndIndex: e.at + e.del, newEndIndex: e.at + e.ins.length,
-        startPosition: { row: start.line, column: start.character },
-        oldEndPosition: { row: oldEnd.line, column: oldEnd.character },
-        newEndPosition: { row: start.line, column: start.character + e.ins.length },
-      });
-      const next = parser.parse(ptext, tree);
-      parseTimes.push(ms(process.hrtime.bigint() - t));
-      tree.dispose();
-      tree = next;
-      pdoc = TextDocument.update(pdoc, [change], pdoc.version + 1);
-    }
-    tree.dispose();
+      return () => ms(process.hrtime.bigint() - t);
+    });
     // Hover on allocation calls (the analysis of the current version is done).
     const hoverTimes = [];
     for (let i = 0; i < 200; i++) {
