@@ -220,6 +220,11 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     };
   });
 
+  /** Starts the index each open document's configuration names (none when the settings turn it off). */
+  const startIndexesOfOpenDocuments = (): void => {
+    for (const uri of store.uris()) void configs.config(uri).then((config) => config.index && indexes.start(config), () => undefined);
+  };
+
   connection.onInitialized(() => {
     if (dynamicConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
     // Files changed on disk by something else than this editor (git, a build) refresh the index.
@@ -235,14 +240,14 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       });
     }
     // Documents opened before now start theirs too.
-    for (const uri of store.uris()) void configs.config(uri).then((config) => config.index && indexes.start(config), () => undefined);
+    startIndexesOfOpenDocuments();
   });
 
   connection.onDidChangeConfiguration(() => {
     indexes.disposeAll();
     reanalyseAll();
     // The settings may name another index configuration: start what open documents need.
-    for (const uri of store.uris()) void configs.config(uri).then((config) => config.index && indexes.start(config), () => undefined);
+    startIndexesOfOpenDocuments();
   });
 
   connection.onDidSaveTextDocument(({ textDocument: t }) => indexes.fileChanged(t.uri));
