@@ -274,3 +274,72 @@ test('a file that yields no facts (binary, too large) leaves the index unchanged
   assert.equal(warm.changed, false);
   assert.equal(warm.stamp, cold.stamp);
 });
+
+/** All of an index's summaries, comparable. */
+function summariesOf(index: WorkspaceIndex): string {
+  return JSON.stringify([...index.summaries()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+}
+
+test('a file rewritten in the same clock tick as it was read (same time, same size) is analysed again', async () => {
+  const { root, cache, files, analyse, analysed } = await setup();
+  const trans = path.join(root, 'trans.c');
+  // A time of a whole second (the last one): one a test can set again exactly.
+  const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
+  fs.utimesSync(trans, tick, tick);
+  const index = new WorkspaceIndex(root, 'k1', cache);
+  await index.refresh(files, analyse);
+  index.save();
+  assert.deepEqual(scopeEffects(index).length, 2);
+  // Another content of the same size under the same time, as a file system
+  // whose clock ticks coarsely leaves a second write right after the read.
+  fs.writeFileSync(trans, fs.readFileSync(trans, 'utf8').replace('memalloc_nofs_save', 'memalloc_noio_save').replace('memalloc_nofs_restore', 'memalloc_noio_restore'));
+  fs.utimesSync(trans, tick, tick);
+  analysed.length = 0;
+  const warm = new WorkspaceIndex(root, 'k1', cache);
+  warm.load();
+  await warm.refresh(files, analyse);
+  assert.deepEqual(analysed[0], ['trans.c']);
+  const fresh = new WorkspaceIndex(root, 'k1', fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cache-')));
+  await fresh.refresh(files, analyse);
+  assert.equal(summariesOf(warm), summariesOf(fresh));
+  assert.match(summariesOf(warm), /PF_MEMALLOC_NOIO/);
+
+  // A file read long after it was written is trusted by its time and size:
+  // a warm start reads no content (as make and git do, and with the same
+  // blind spot for a rewrite that puts the old time back).
+  const old = new Date(Date.now() - 60_000);
+  for (const f of files) fs.utimesSync(f, old, old);
+  const settled = new WorkspaceIndex(root, 'k1', fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cache-')));
+  await settled.refresh(files, analyse);
+  settled.save();
+  fs.writeFileSync(trans, fs.readFileSync(trans, 'utf8').replace('memalloc_noio_save', 'memalloc_nofs_save'));
+  fs.utimesSync(trans, old, old);
+  analysed.length = 0;
+  const blind = new WorkspaceIndex(root, 'k1', settled.cacheFile.replace(/\/index\/[^/]+$/, ''));
+  blind.load();
+  await blind.refresh(files, analyse);
+  assert.deepEqual(analysed, []);
+});
+
+test('a file that changes between two rounds is analysed again whole: no facts of two contents together', async () => {
+  const { root, cache, files, analyse } = await setup();
+  const user = path.join(root, 'user.c');
+  // A second function that enters NOFS and calls nothing the first round changes:
+  // a later round analysing only demo_user would keep the old content's facts for it.
+  const extra = ['', 'int demo_enter(void)', '{', '\treturn memalloc_nofs_save();', '}', ''].join('\n');
+  let rewritten = false;
+  const racing: AnalyseFiles = async (list, summaries, table, recheck, callers) => {
+    if (recheck && !rewritten) {
+      rewritten = true;
+      fs.appendFileSync(user, extra);
+    }
+    return analyse(list, summaries, table, recheck, callers);
+  };
+  const index = new WorkspaceIndex(root, 'k1', cache);
+  await index.refresh(files, racing);
+  assert.ok(rewritten);
+  const fresh = new WorkspaceIndex(root, 'k1', fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cache-')));
+  await fresh.refresh(files, analyse);
+  assert.match(summariesOf(fresh), /demo_enter/);
+  assert.equal(summariesOf(index), summariesOf(fresh));
+});

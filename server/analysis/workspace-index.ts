@@ -26,6 +26,12 @@ import type { FunctionSummary } from './summary';
 export interface FileFacts {
   readonly mtimeMs: number;
   readonly size: number;
+  /**
+   * Set when the file was read so soon after it was written that another
+   * content may yet carry the same time and size (racyStat): the next refresh
+   * compares its content (the hash) before it trusts these facts.
+   */
+  readonly racy?: boolean;
   /** sha1 of the content: a file touched but not changed is not re-analysed on a later start. */
   readonly hash: string;
   /** The functions it defines, encoded (definitions.ts encodeDefinitions): half a million of them in a kernel tree. */
@@ -43,15 +49,29 @@ export interface FileFacts {
 }
 
 /** Bumped whenever the cache's layout or the meaning of a summary changes. */
-const CACHE_FORMAT = 5;
+const CACHE_FORMAT = 6;
 
 /**
- * [path relative to root, mtimeMs, size, hash, body]: the body is the JSON of
+ * How long after a file's modification time a second write may still leave
+ * the same time: file systems keep times in ticks (a jiffy on ext4 and xfs,
+ * a second on some, two on FAT), and a network file system's clock may be a
+ * little off. A file stat'ed within this window of its time is "racy" (git's
+ * word for it): its time and size alone do not identify what was read.
+ */
+export const RACY_WINDOW_MS = 3000;
+
+/** Whether a file whose time is `mtimeMs`, stat'ed at `statAt` (Date.now() just before), may change again without a new time. */
+export function racyStat(mtimeMs: number, statAt: number): boolean {
+  return statAt - mtimeMs < RACY_WINDOW_MS;
+}
+
+/**
+ * [path relative to root, mtimeMs, size, hash, body, racy (1 or 0)]: the body is the JSON of
  * [definitions, summaries (without their file), calls, targets, call sites
  * (definition files relative)], decoded only when something asks for it (a
  * restart that finds nothing changed needs only the times, sizes and hashes).
  */
-type CachedFile = [string, number, number, string, string];
+type CachedFile = [string, number, number, string, string, 0 | 1];
 type CachedBody = [string, FunctionSummary[], string, string, CallSiteFact[]];
 
 interface CacheDocument {
@@ -225,10 +245,10 @@ export class WorkspaceIndex {
       return a;
     };
     try {
-      for (const [rel, mtimeMs, size, hash, facts] of doc.files) {
-        if (typeof rel !== 'string' || typeof mtimeMs !== 'number' || typeof size !== 'number' || typeof hash !== 'string' || typeof facts !== 'string') throw new Error('a file without its facts');
+      for (const [rel, mtimeMs, size, hash, facts, racy] of doc.files) {
+        if (typeof rel !== 'string' || typeof mtimeMs !== 'number' || typeof size !== 'number' || typeof hash !== 'string' || typeof facts !== 'string' || (racy !== 0 && racy !== 1)) throw new Error('a file without its facts');
         const file = abs(rel);
-        this.files.set(file, new StoredFacts(file, mtimeMs, size, hash, facts, abs));
+        this.files.set(file, new StoredFacts(file, mtimeMs, size, hash, racy === 1, facts, abs));
       }
       this.version++;
       for (const name of doc.frozen) this.frozen.add(name);
@@ -273,7 +293,7 @@ export class WorkspaceIndex {
         f instanceof StoredFacts && f.encoded !== undefined
           ? f.encoded
           : JSON.stringify([f.definitions, f.summaries.map((s) => ({ ...s, file: '' })), f.calls, f.targets, f.callSites.map((c): CallSiteFact => [c[0], path.relative(this.root, c[1]), c[2], c[3], c[4], c[5], c[6]])] satisfies CachedBody);
-      files.push([path.relative(this.root, abs), f.mtimeMs, f.size, f.hash, body]);
+      files.push([path.relative(this.root, abs), f.mtimeMs, f.size, f.hash, body, f.racy ? 1 : 0]);
     }
     if (this.modified || this.savedStamp === undefined) this.savedStamp = randomUUID();
     const doc: CacheDocument = { format: CACHE_FORMAT, key: this.key, root: this.root, files, frozen: [...this.frozen], pending: this.pending, stamp: this.savedStamp };
@@ -365,14 +385,19 @@ export class WorkspaceIndex {
       const f = this.files.get(file);
       if (!f) return true;
       try {
+        const statAt = Date.now();
         const st = fs.statSync(file);
-        if (st.mtimeMs === f.mtimeMs && st.size === f.size) return false;
-        // Touched but the same size: the content decides (a checkout, a
-        // build that rewrites a header unchanged). The same content keeps
-        // its facts, with the new time, and is not analysed again.
+        if (st.mtimeMs === f.mtimeMs && st.size === f.size && !f.racy) return false;
+        // Touched but the same size, or read too soon after a write for its
+        // time to vouch for it: the content decides (a checkout, a build that
+        // rewrites a header unchanged). The same content keeps its facts,
+        // with the new time, and is not analysed again.
         if (st.size !== f.size || sha1(fs.readFileSync(file)) !== f.hash) return true;
-        this.files.set(file, f instanceof StoredFacts ? f.at(st.mtimeMs) : { ...f, mtimeMs: st.mtimeMs });
-        this.retimed = true;
+        const racy = racyStat(st.mtimeMs, statAt);
+        if (st.mtimeMs !== f.mtimeMs || racy !== Boolean(f.racy)) {
+          this.files.set(file, f instanceof StoredFacts ? f.at(st.mtimeMs, racy) : { ...f, mtimeMs: st.mtimeMs, racy });
+          this.retimed = true;
+        }
         return false;
       } catch {
         return true;
@@ -399,7 +424,8 @@ export class WorkspaceIndex {
       }
       const roundStart = Date.now();
       const targetsBefore = new Set(this.targetNames());
-      const facts = await analyse(dirty, this.summaries(), this.nameTable(), recheck, this.callerInput());
+      const facts = [...(await analyse(dirty, this.summaries(), this.nameTable(), recheck, this.callerInput()))];
+      if (recheck) await this.wholeWhereChanged(dirty, facts, analyse);
       const namesChanged = new Set<string>(round === 0 ? changed : []);
       // Names whose summaries changed in more than whether they may sleep.
       const effectChanged = new Set<string>(namesChanged);
@@ -473,6 +499,24 @@ export class WorkspaceIndex {
       summarisedBefore = summarisedNow;
     }
     return stats(true);
+  }
+
+  /**
+   * A later round analyses only some functions of a file and keeps the facts
+   * of the others, taken from the content read before: if the file changed
+   * in between (another process writing it while the index is built), the
+   * two do not belong together. Such a file is analysed again whole, with the
+   * same summaries. One that keeps changing keeps its earlier facts, whole
+   * and labelled with their own content's hash: the next refresh sees that
+   * the content moved on and analyses it again.
+   */
+  private async wholeWhereChanged(files: readonly string[], facts: Array<FileFacts | undefined>, analyse: AnalyseFiles): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const torn = facts.flatMap((f, i) => (f?.analysed && f.hash !== this.files.get(files[i])?.hash ? [i] : []));
+      if (torn.length === 0) return;
+      const again = attempt < 2 ? await analyse(torn.map((i) => files[i]), this.summaries(), this.nameTable(), undefined, this.callerInput()) : [];
+      torn.forEach((i, k) => (facts[i] = again[k]));
+    }
   }
 
   /** Of `files`, those that may call one of `names` (call-names.ts: a hash collision may add one, no caller is missed). */
@@ -618,6 +662,7 @@ class StoredFacts implements FileFacts {
     readonly mtimeMs: number,
     readonly size: number,
     readonly hash: string,
+    readonly racy: boolean,
     /** The body as read (CachedBody), until decoded (then save() encodes it again: one copy in memory, not two). */
     public encoded: string | undefined,
     private readonly absolute: (rel: string) => string,
@@ -627,8 +672,8 @@ class StoredFacts implements FileFacts {
   }
 
   /** The same facts, with a new time (a file touched but not changed). */
-  at(mtimeMs: number): StoredFacts {
-    return new StoredFacts(this.file, mtimeMs, this.size, this.hash, this.encoded, this.absolute, this.decoded);
+  at(mtimeMs: number, racy: boolean): StoredFacts {
+    return new StoredFacts(this.file, mtimeMs, this.size, this.hash, racy, this.encoded, this.absolute, this.decoded);
   }
 
   get definitions(): string {
@@ -692,6 +737,7 @@ function mergeFacts(before: FileFacts, got: FileFacts, analysed: ReadonlySet<str
     mtimeMs: got.mtimeMs,
     size: got.size,
     hash: got.hash,
+    ...(got.racy ? { racy: true } : {}),
     definitions: got.definitions,
     calls: got.calls,
     summaries: [...before.summaries.filter((s) => !analysed.has(s.name)), ...got.summaries],

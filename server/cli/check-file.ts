@@ -11,7 +11,7 @@ import type { FunctionSummary } from '../analysis/summary';
 import type { CParser } from '../syntax/backend';
 import { encodeDefinitions, scanDefinitions, type Definition } from '../analysis/definitions';
 import { calledNames, encodeCalls } from '../analysis/call-names';
-import { sha1, type AnalyseFiles, type FileFacts, type Recheck } from '../analysis/workspace-index';
+import { racyStat, sha1, type AnalyseFiles, type FileFacts, type Recheck } from '../analysis/workspace-index';
 import type { FileCensus } from '../../shared/report';
 import { fileCensus } from './census';
 
@@ -83,10 +83,12 @@ export interface CheckFileOptions {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads a file as text, or says why it will not be analysed. */
-export function readSource(file: string, maxBytes: number): { text: string; mtimeMs: number; size: number } | { skipped: string; bytes: number } | { error: string } {
+export function readSource(file: string, maxBytes: number): { text: string; mtimeMs: number; size: number; racy: boolean } | { skipped: string; bytes: number } | { error: string } {
   let buf: Buffer;
   let stat: fs.Stats;
+  let statAt: number;
   try {
+    statAt = Date.now();
     stat = fs.statSync(file);
     if (stat.size > maxBytes) return { skipped: `larger than the size limit (${stat.size} > ${maxBytes} bytes)`, bytes: stat.size };
     buf = fs.readFileSync(file);
@@ -95,7 +97,7 @@ export function readSource(file: string, maxBytes: number): { text: string; mtim
   }
   if (buf.includes(0)) return { skipped: 'binary file (contains NUL bytes)', bytes: buf.length };
   try {
-    return { text: utf8.decode(buf), mtimeMs: stat.mtimeMs, size: stat.size };
+    return { text: utf8.decode(buf), mtimeMs: stat.mtimeMs, size: stat.size, racy: racyStat(stat.mtimeMs, statAt) };
   } catch {
     return { skipped: 'not valid UTF-8', bytes: buf.length };
   }
@@ -186,7 +188,7 @@ export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, o
   const result = checkText(ctx, parser, source.text, options, file, summaries, definitions, only);
   if (!options.index) return { ...result, bytes: Buffer.byteLength(source.text) };
   const { summaries: fileSummaries, targets, callSites, ...rest } = result;
-  const facts: FileFacts = { mtimeMs: source.mtimeMs, size: source.size, hash: sha1(source.text), definitions: encodeDefinitions(definitions ?? []), summaries: fileSummaries ?? [], calls: encodeCalls(calls!), targets: (targets ?? []).join(' '), callSites: callSites ?? [], ...(result.analysed ? { analysed: result.analysed } : {}) };
+  const facts: FileFacts = { mtimeMs: source.mtimeMs, size: source.size, ...(source.racy ? { racy: true } : {}), hash: sha1(source.text), definitions: encodeDefinitions(definitions ?? []), summaries: fileSummaries ?? [], calls: encodeCalls(calls!), targets: (targets ?? []).join(' '), callSites: callSites ?? [], ...(result.analysed ? { analysed: result.analysed } : {}) };
   // The index's part once, in the facts (a worker sends it to the main thread).
   return { ...rest, bytes: Buffer.byteLength(source.text), facts };
 }

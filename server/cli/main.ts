@@ -15,7 +15,7 @@ import type { BackendChoice } from '../syntax/backend';
 import { collectFiles, shard, WorkerPool } from './check';
 import type { CheckFileOptions, FileResult } from './check-file';
 import type { AnalysisState, WorkerInit } from './worker';
-import { MAX_INDEX_ROUNDS, WorkspaceIndex } from '../analysis/workspace-index';
+import { MAX_INDEX_ROUNDS, racyStat, WorkspaceIndex } from '../analysis/workspace-index';
 import { analysisFingerprint, indexKey, toolVersion } from '../analysis/index-key';
 import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile, type RunInfo } from './formats';
 import { GROUPINGS, type GroupBy } from '../../shared/report';
@@ -474,7 +474,7 @@ class CheckResults {
    * with those of `earlier` for the files this run did not check. Errors are
    * not kept: they may not happen again.
    */
-  save(files: readonly string[], results: ReadonlyArray<FileResult | undefined>, stats: ReadonlyMap<string, { mtimeMs: number; size: number } | undefined>, earlier: ReadonlyMap<string, KeptResult> | undefined): void {
+  save(files: readonly string[], results: ReadonlyArray<FileResult | undefined>, stats: ReadonlyMap<string, { mtimeMs: number; size: number; racy: boolean } | undefined>, earlier: ReadonlyMap<string, KeptResult> | undefined): void {
     const stamp = this.index.stamp;
     if (stamp === undefined) return;
     const kept = new Map<string, [string, number, number, FileResult]>();
@@ -482,7 +482,8 @@ class CheckResults {
     files.forEach((file, i) => {
       const r = results[i];
       const st = stats.get(file);
-      if (!r || r.error || !st) return;
+      // A time read too soon after a write may be shared by the next content: such a result is not kept.
+      if (!r || r.error || !st || st.racy) return;
       const rel = path.relative(this.index.root, file);
       if (rel.startsWith('..') || path.isAbsolute(rel)) return;
       kept.set(file, [rel, st.mtimeMs, st.size, reportPart(r)]);
@@ -505,10 +506,11 @@ interface KeptResult {
   readonly result: FileResult;
 }
 
-function statOf(file: string): { mtimeMs: number; size: number } | undefined {
+function statOf(file: string): { mtimeMs: number; size: number; racy: boolean } | undefined {
   try {
+    const statAt = Date.now();
     const st = fs.statSync(file);
-    return { mtimeMs: st.mtimeMs, size: st.size };
+    return { mtimeMs: st.mtimeMs, size: st.size, racy: racyStat(st.mtimeMs, statAt) };
   } catch {
     return undefined;
   }
