@@ -166,7 +166,7 @@ export class IndexService {
     if (this.disposed) return;
     this.lastStats = stats;
     try {
-      if (this.index.changed) this.index.save();
+      if (this.index.changed && !this.index.save()) this.events.log(`gfp-lens: ${stats.moved} files changed while they were indexed; the index cache is written after the next refresh`);
     } catch (e) {
       this.events.log(`gfp-lens: could not write the index cache ${this.index.cacheFile}: ${(e as Error).message}`);
     }

@@ -343,3 +343,25 @@ test('a file that changes between two rounds is analysed again whole: no facts o
   assert.match(summariesOf(fresh), /demo_enter/);
   assert.equal(summariesOf(index), summariesOf(fresh));
 });
+
+test('a file rewritten after the refresh read it: the facts are used, the cache is not written', async () => {
+  const { root, cache, files, analyse } = await setup();
+  const other = path.join(root, 'other.c');
+  let rounds = 0;
+  const racing: AnalyseFiles = async (list, summaries, table, recheck, callers) => {
+    const facts = await analyse(list, summaries, table, recheck, callers);
+    // After the first round read it: another process writes it (a later time).
+    if (rounds++ === 0) rewrite(other, `${fs.readFileSync(other, 'utf8')}\n`);
+    return facts;
+  };
+  const index = new WorkspaceIndex(root, 'k1', cache);
+  const stats = await index.refresh(files, racing);
+  assert.equal(stats.moved, 1);
+  assert.equal(index.save(), false);
+  assert.equal(fs.existsSync(index.cacheFile), false);
+  // The next refresh reads it again, and then the cache is written.
+  const again = await index.refresh(files, analyse);
+  assert.equal(again.moved, undefined);
+  assert.equal(index.save(), true);
+  assert.ok(fs.existsSync(index.cacheFile));
+});

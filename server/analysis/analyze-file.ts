@@ -35,6 +35,14 @@ export interface FileAnalysis {
   readonly functions: readonly FunctionResult[];
   readonly sites: readonly SiteResult[];
   readonly findings: readonly FindingData[];
+  /**
+   * The callee effects the functions were analysed with: this file's own
+   * functions first (as analysed now), then `callees`. A summary computed
+   * after the analysis must see the same, never the index's copy of this
+   * file's functions (which may be of an older content). (The server's
+   * incremental analysis settles its summaries its own way and has none.)
+   */
+  readonly effects?: CalleeEffects;
 }
 
 /** Maps offsets to 0-based lines, for messages that name a line. */
@@ -121,6 +129,17 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
       return definedHere.has(call.callee) ? undefined : callees?.mayBlock?.(call);
     },
   };
+  // A summary's "may block" follows this file's functions only (see
+  // ownBlocking): what a function of another file may do is applied at the
+  // call under a lock (findings), never folded into this file's summaries.
+  const summaryEffects: CalleeEffects = {
+    ...effects,
+    mayBlock: (call) => {
+      const s = local.get(call.callee);
+      if (s) return ownBlocking(s);
+      return definedHere.has(call.callee) ? undefined : callees?.ownMayBlock?.(call);
+    },
+  };
   const duplicated = new Set(ir.functions.map((f) => f.name).filter((n, i, all) => all.indexOf(n) !== i));
   const results: FunctionResult[] = [];
   const analyse = (fn: FunctionIR): FunctionResult => {
@@ -149,7 +168,7 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
     for (const { fn, flow, sites } of results) {
       const s = local.get(fn.name);
       if (!s || duplicated.has(fn.name)) continue;
-      const chain = mayBlockChain(flow, sites, effects);
+      const chain = mayBlockChain(flow, sites, summaryEffects);
       if (JSON.stringify(chain) === JSON.stringify(s.mayBlock)) continue;
       local.set(fn.name, withMayBlock(s, chain));
       changed = true;
@@ -166,7 +185,21 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
     findings.push(...mayBlockCallFindings(ctx, flow, effects));
   }
   findings.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
-  return { ir, functions: results, sites: allSites, findings: dedupe(findings) };
+  return { ir, functions: results, sites: allSites, findings: dedupe(findings), effects: summaryEffects };
+}
+
+/**
+ * A callee's "may block" as its caller's *summary* may use it: only a callee
+ * of the same file, whose summary depends on nothing but this file's text.
+ * Folding other files' answers into summaries would make each summary depend
+ * on the order the index analysed files in (a file without atomic sections is
+ * not analysed again when a callee elsewhere starts to sleep), so an index
+ * built incrementally would disagree with one built from nothing. Calls of
+ * other files' functions under a lock still use their summaries (one call
+ * across files, then that file's own chain).
+ */
+export function ownBlocking(s: FunctionSummary | undefined): BlockingChain | undefined {
+  return s?.mayBlock ? { via: [s.name, ...s.mayBlock.via].slice(0, MAX_CHAIN), at: s.mayBlock.at } : undefined;
 }
 
 /** The chain to a __GFP_NOFAIL allocation through the first call of this function that reaches one. */

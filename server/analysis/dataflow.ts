@@ -54,6 +54,8 @@ export interface CalleeEffects {
   callers?(fn: string): CallerContext | undefined;
   /** Where this call may sleep, if it may: the callee and the functions below it, and the blocking call. */
   mayBlock?(call: CallOp): BlockingChain | undefined;
+  /** mayBlock() for a callee defined in the calling file only (what that file's summaries may fold in: ownBlocking()). */
+  ownMayBlock?(call: CallOp): BlockingChain | undefined;
 }
 
 /**

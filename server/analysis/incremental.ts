@@ -34,7 +34,7 @@ import { changedRegion } from '../syntax/text-region';
 import { ExtractCache, type LoweredFile, type LoweredFunction } from '../syntax/extract-cache';
 import { shiftSpans as shift } from '../syntax/shift-spans';
 import type { CallOp, FileIR, FunctionIR, Span, Stmt } from '../syntax/ir';
-import { collectSites, LineIndex, type SiteResult, mayBlockCallFindings, mayBlockChain, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
+import { collectSites, LineIndex, ownBlocking, type SiteResult, mayBlockCallFindings, mayBlockChain, nofailCallFindings as nofailFindings, nofailChain, type FileAnalysis, type FunctionResult } from './analyze-file';
 import { blockingPattern, patternWith, SummaryIndex, type SummaryContext } from './summary-index';
 import { eitherFilter } from '../syntax/ranges';
 import { scanDefinitions } from './definitions';
@@ -241,7 +241,7 @@ export class FunctionCache {
           await checkpoint();
           sinceYield = Date.now();
         }
-        entry = { ...analyseRelative(ctx, fn.rel, fn.name, base, thread, lines, callees), names, line, thread, used, callers };
+        entry = { ...analyseRelative(ctx, fn.rel, fn.name, base, thread, lines, callees, own), names, line, thread, used, callers };
         analysed.push(base);
       }
       const kept = next.get(body);
@@ -303,7 +303,7 @@ function wholeSummary(s: FunctionSummary): string {
   return f;
 }
 
-function analyseRelative(ctx: AnalysisContext, relFn: FunctionIR, name: string, base: number, thread: boolean, lines: LineIndex, callees: CalleeEffects): AnalysedFunction {
+function analyseRelative(ctx: AnalysisContext, relFn: FunctionIR, name: string, base: number, thread: boolean, lines: LineIndex, callees: CalleeEffects, own: SummaryIndex): AnalysedFunction {
   // Exactly the per-function step of analyzeIR(), on the function shifted to
   // start at offset 0; messages get document lines through the base.
   const flow = analyzeFlow(ctx, relFn, callees);
@@ -314,7 +314,9 @@ function analyseRelative(ctx: AnalysisContext, relFn: FunctionIR, name: string, 
   if (callees.nofail) findings.push(...nofailFindings(flow, callees));
   findings.push(...mayBlockCallFindings(ctx, flow, callees));
   const rel: FunctionResult = { fn: relFn, flow, sites };
-  return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, callees), mayBlockChain(rel.flow, sites, callees)) };
+  // "May block" through the document's own functions only, as analyzeIR's summaries (ownBlocking).
+  const ownCallees: CalleeEffects = { ...callees, mayBlock: (call) => ownBlocking(own.resolve(call.callee, SELF)) };
+  return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, callees), mayBlockChain(rel.flow, sites, ownCallees)) };
 }
 
 /**

@@ -162,6 +162,13 @@ export class SummaryIndex {
         if (!s?.mayBlock || (s.file !== file && s.mayBlock.via.length >= 2)) return undefined;
         return { via: [s.name, ...s.mayBlock.via].slice(0, 8), at: s.mayBlock.at };
       },
+      // The index's copy of this file's functions: of the same content (a round
+      // that finds the file changed analyses it whole again), for the functions
+      // a later round does not analyse again.
+      ownMayBlock: (call: CallOp): BlockingChain | undefined => {
+        const s = this.resolve(call.callee, file);
+        return s?.mayBlock && s.file === file ? { via: [s.name, ...s.mayBlock.via].slice(0, 8), at: s.mayBlock.at } : undefined;
+      },
     };
   }
 
@@ -344,7 +351,8 @@ const SAME_FILE_PASSES = 4;
  * than half of the index's rounds (drivers/net alone has hundreds).
  */
 export function effectfulSummaries(analysis: FileAnalysis, file: string, summaries?: SummaryContext): FunctionSummary[] {
-  const effects = summaries?.index.forFile(file);
+  // The analysis's own view of the callees (this file's functions first), as its flows were computed.
+  const effects = summaries ? (analysis.effects ?? summaries.index.forFile(file)) : undefined;
   return analysis.functions
     .map((f) => withoutSleepingLocks(summarize(f.flow, file, f.sites, effects ? nofailChain(f.flow, effects) : undefined, mayBlockChain(f.flow, f.sites, effects))))
     .filter((x) => x.outcomes.length > 0 || (x.nofail !== undefined && x.nofail.via.length < 2) || (x.mayBlock !== undefined && x.mayBlock.via.length < 2));

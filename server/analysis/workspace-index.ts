@@ -110,6 +110,8 @@ export interface RefreshStats {
   readonly pending: number;
   /** Why the cache was not used, when it was not. */
   readonly cacheNote?: string;
+  /** Files that changed again after this refresh read them (another process writing the tree): the cache is not written. */
+  readonly moved?: number;
 }
 
 /**
@@ -195,6 +197,10 @@ export class WorkspaceIndex {
   /** Only files' times changed (a file touched, its content the same): the cache is written again under the same stamp. */
   private retimed = false;
   private savedStamp: string | undefined;
+  /** The files whose facts the running refresh set. */
+  private readonly readNow = new Set<string>();
+  /** How many of the files the last refresh read changed again before it ended: then the cache is not written. */
+  private movedDuringRefresh = 0;
 
   constructor(root: string, key: string, cacheDir = cacheDirectory()) {
     this.root = path.resolve(root);
@@ -284,8 +290,14 @@ export class WorkspaceIndex {
     return this.modified ? undefined : this.savedStamp;
   }
 
-  /** Writes the cache atomically (a temporary file renamed over it), so a reader never sees half of one. */
-  save(): void {
+  /**
+   * Writes the cache atomically (a temporary file renamed over it), so a
+   * reader never sees half of one. Not if files changed while the last
+   * refresh read them (false): the next refresh reads them again, and a
+   * later save writes a cache of one state of the tree.
+   */
+  save(): boolean {
+    if (this.movedDuringRefresh > 0) return false;
     const files: CachedFile[] = [];
     for (const [abs, f] of this.files) {
       // A body never decoded is written back as it was read.
@@ -304,6 +316,7 @@ export class WorkspaceIndex {
     fs.renameSync(tmp, this.cacheFile);
     this.modified = false;
     this.retimed = false;
+    return true;
   }
 
   /**
@@ -366,6 +379,27 @@ export class WorkspaceIndex {
    * absolute paths) and returns the facts of each file analysed on the way.
    */
   async refresh(files: readonly string[], analyse: AnalyseFiles, maxRounds = MAX_INDEX_ROUNDS): Promise<RefreshStats> {
+    this.readNow.clear();
+    const stats = await this.rounds(files, analyse, maxRounds);
+    // Facts of a file read while it was being rewritten, and those computed
+    // from its summaries, are of a content that is gone: used now, they show
+    // the tree as it was a moment ago, but kept they would outlive it (a
+    // later round may never reach every file they touched).
+    this.movedDuringRefresh = [...this.readNow].filter((file) => {
+      const f = this.files.get(file);
+      if (!f) return false;
+      try {
+        const st = fs.statSync(file);
+        return st.mtimeMs !== f.mtimeMs || st.size !== f.size;
+      } catch {
+        return true;
+      }
+    }).length;
+    this.readNow.clear();
+    return this.movedDuringRefresh > 0 ? { ...stats, moved: this.movedDuringRefresh } : stats;
+  }
+
+  private async rounds(files: readonly string[], analyse: AnalyseFiles, maxRounds: number): Promise<RefreshStats> {
     const present = new Set(files);
     // What the last refresh left pending goes on now.
     const changed = new Set<string>(this.pending);
@@ -457,6 +491,7 @@ export class WorkspaceIndex {
           definitionsChanged.add(name);
         }
         this.files.set(file, got);
+        this.readNow.add(file);
         this.version++;
         this.modified = true;
         this.decodedCalls.delete(file);
@@ -514,6 +549,7 @@ export class WorkspaceIndex {
     for (let attempt = 0; ; attempt++) {
       const torn = facts.flatMap((f, i) => (f?.analysed && f.hash !== this.files.get(files[i])?.hash ? [i] : []));
       if (torn.length === 0) return;
+      if (process.env.GFP_LENS_DEBUG) process.stderr.write(`gfp-lens: changed since the round before, analysed again whole: ${torn.map((i) => path.basename(files[i])).join(' ')}\n`);
       const again = attempt < 2 ? await analyse(torn.map((i) => files[i]), this.summaries(), this.nameTable(), undefined, this.callerInput()) : [];
       torn.forEach((i, k) => (facts[i] = again[k]));
     }

@@ -379,7 +379,7 @@ async function checkWithPool(files: readonly string[], run: PoolRun, scope: Inde
   const earlier = before ? results?.load(before) : undefined;
   if (scope.persistent && index.changed) {
     try {
-      index.save();
+      if (!index.save()) process.stderr.write(`gfp-lens: note: ${stats.moved} files of ${scope.root} changed while they were indexed; the index cache is not written this time\n`);
     } catch (e) {
       process.stderr.write(`gfp-lens: warning: could not write the index cache ${index.cacheFile}: ${(e as Error).message}\n`);
     }

@@ -33,7 +33,6 @@ export function eitherFilter(a: TextFilter, b: TextFilter): TextFilter {
   return { test: (t) => a.test(t) || b.test(t), source: `(?:${a.source})|(?:${b.source})` };
 }
 
-
 export interface TextRange {
   readonly startIndex: number;
   readonly endIndex: number;
