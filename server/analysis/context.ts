@@ -1,6 +1,7 @@
 // Everything the analysis of one file needs from the model, built once per
 // (kernel version, settings) and shared by every file analysed with them.
 
+import { createHash } from 'node:crypto';
 import { AllocatorTable, type AllocatorDef } from '../../shared/model/allocators';
 import { builtinModel, GfpModel } from '../../shared/model/gfp-model';
 import { TransactionTable, type TransactionDef } from '../../shared/model/transactions';
@@ -71,12 +72,16 @@ function memoTest(memo: LoweringMemo, id: number, filter: TextFilter, text: stri
 const sourceIds = new Map<string, number>();
 let nextSourceId = 0;
 function sourceId(source: string): number {
-  let id = sourceIds.get(source);
+  // Keyed by a digest of a long source, not the source: a checker's worker
+  // meets one per file it analyses (tens of KB each over a kernel tree's
+  // index), and 4,096 of them kept whole grew each worker by gigabytes.
+  const key = source.length > 256 ? createHash('sha1').update(source).digest('base64') : source;
+  let id = sourceIds.get(key);
   if (id === undefined) {
     // A long session meets many sources; forgetting them only costs memo misses.
     if (sourceIds.size >= 4096) sourceIds.clear();
     id = nextSourceId++;
-    sourceIds.set(source, id);
+    sourceIds.set(key, id);
   }
   return id;
 }
