@@ -7,7 +7,8 @@
 //
 // No LSP types beyond the document model: features/ turn results into LSP.
 
-import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import type { TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import { LineDocument } from './line-document';
 import type { CParser, Point, SyntaxTree, TextEdit } from '../syntax/backend';
 import { FunctionCache, type ExternalSummaries, type IncrementalAnalysis } from '../analysis/incremental';
 import { isStackOverflow, TOO_DEEP } from '../analysis/too-deep';
@@ -36,7 +37,7 @@ export class StaleError extends Error {
 }
 
 interface Entry {
-  document: TextDocument;
+  document: LineDocument;
   tree?: SyntaxTree;
   /** The parser that made `tree`; another backend means a fresh parse. */
   parser?: CParser;
@@ -70,46 +71,39 @@ export class DocumentStore {
 
   open(uri: string, languageId: string, version: number, text: string): void {
     this.close(uri);
-    this.entries.set(uri, { document: TextDocument.create(uri, languageId, version, text), dirty: false, cache: new FunctionCache(), closed: false });
+    this.entries.set(uri, { document: new LineDocument(uri, languageId, version, text), dirty: false, cache: new FunctionCache(), closed: false });
   }
 
   /** Applies the changes of one didChange, each against the text before it. */
   change(uri: string, version: number, changes: readonly TextDocumentContentChangeEvent[]): void {
     const e = this.entries.get(uri);
     if (!e) return;
-    let doc = e.document;
     for (const change of changes) {
-      if ('range' in change && change.range) {
-        if (e.tree) {
-          const start = doc.offsetAt(change.range.start);
-          const oldEnd = Math.max(start, doc.offsetAt(change.range.end));
-          const startPosition = toPoint(doc.positionAt(start));
-          const edit: TextEdit = {
-            startIndex: start,
-            oldEndIndex: oldEnd,
-            newEndIndex: start + change.text.length,
-            startPosition,
-            oldEndPosition: toPoint(doc.positionAt(oldEnd)),
-            newEndPosition: endPoint(startPosition, change.text),
-          };
-          e.tree.edit(edit);
-          e.dirty = true;
-          // Grow the edited span: text after this change moves by its length difference.
-          const was = e.edited;
-          const shift = (o: number): number => (o >= oldEnd ? o + edit.newEndIndex - oldEnd : Math.min(o, edit.newEndIndex));
-          e.edited = was ? { from: Math.min(shift(was.from), start), to: Math.max(shift(was.to), edit.newEndIndex) } : { from: start, to: edit.newEndIndex };
-        }
-      } else if (e.tree) {
+      const replaced = e.document.apply(change);
+      if (!e.tree) continue;
+      if (!replaced) {
         // A full-text change: nothing of the old tree lines up any more.
-        e.tree.dispose();
-        e.tree = undefined;
-        e.treeText = undefined;
-        e.dirty = false;
-        e.edited = undefined;
+        this.dropTree(e);
+        continue;
       }
-      doc = TextDocument.update(doc, [change], version);
+      const { start, end: oldEnd } = replaced;
+      const startPosition = toPoint(replaced.startPosition);
+      const edit: TextEdit = {
+        startIndex: start,
+        oldEndIndex: oldEnd,
+        newEndIndex: start + change.text.length,
+        startPosition,
+        oldEndPosition: toPoint(replaced.endPosition),
+        newEndPosition: endPoint(startPosition, change.text),
+      };
+      e.tree.edit(edit);
+      e.dirty = true;
+      // Grow the edited span: text after this change moves by its length difference.
+      const was = e.edited;
+      const shift = (o: number): number => (o >= oldEnd ? o + edit.newEndIndex - oldEnd : Math.min(o, edit.newEndIndex));
+      e.edited = was ? { from: Math.min(shift(was.from), start), to: Math.max(shift(was.to), edit.newEndIndex) } : { from: start, to: edit.newEndIndex };
     }
-    e.document = TextDocument.update(doc, [], version);
+    e.document.version = version;
   }
 
   close(uri: string): void {
