@@ -9,7 +9,8 @@
 //   - server RSS with 100 open fs/ files.
 // The server runs as a child process over stdio, exactly as editors run it.
 //
-// usage: node bench/server-latency.js [KERNEL_DIR] [--edits N]
+// usage: node bench/server-latency.js [KERNEL_DIR] [--edits N] [--backend native|wasm]
+// (--backend: the server's gfp-lens.parserBackend and the baseline's parser; default native)
 'use strict';
 
 const fs = require('node:fs');
@@ -22,9 +23,12 @@ const { incrementalParseTimes } = require('./parse-baseline');
 const root = path.join(__dirname, '..');
 const args = process.argv.slice(2);
 const editsArg = args.indexOf('--edits');
-// The kernel tree: the argument that is neither an option nor --edits' value.
-const kernel = args.find((a, i) => !a.startsWith('--') && (editsArg < 0 || i !== editsArg + 1)) ?? path.join(process.env.HOME ?? '/root', '.cache', 'gfp-lens', 'linux-source-6.12');
+const backendArg = args.indexOf('--backend');
+// The kernel tree: the argument that is neither an option nor an option's value.
+const isValue = (i) => (editsArg >= 0 && i === editsArg + 1) || (backendArg >= 0 && i === backendArg + 1);
+const kernel = args.find((a, i) => !a.startsWith('--') && !isValue(i)) ?? path.join(process.env.HOME ?? '/root', '.cache', 'gfp-lens', 'linux-source-6.12');
 const EDITS = editsArg >= 0 ? Number(args[editsArg + 1]) : 60;
+const BACKEND = backendArg >= 0 ? args[backendArg + 1] : 'native';
 
 function walk(dir, out = []) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -66,7 +70,7 @@ function startServer() {
   });
   // The workspace index off: its background build of the whole tree would
   // share the cores with what is measured here (latency of the open file).
-  conn.onRequest('workspace/configuration', (p) => p.items.map(() => ({ kernelVersion: '6.12', index: { enabled: false } })));
+  conn.onRequest('workspace/configuration', (p) => p.items.map(() => ({ kernelVersion: '6.12', parserBackend: BACKEND, index: { enabled: false } })));
   conn.onRequest('client/registerCapability', () => null);
   conn.listen();
   const diagnostics = (uri, version) => new Promise((resolve) => waiting.set(`${uri}@${version}`, resolve));
@@ -84,7 +88,7 @@ async function main() {
     process.exit(2);
   }
   const { createParser } = require(path.join(root, 'out', 'server', 'syntax', 'parser.js'));
-  const parser = await createParser('native');
+  const parser = await createParser(BACKEND);
   const server = startServer();
   await server.conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { workspace: { configuration: true } } });
   await server.conn.sendNotification('initialized', {});

@@ -1,7 +1,8 @@
 // The open C documents: text, syntax tree and one memoised analysis per
-// (uri, version, configuration). Every content change is applied on its own,
-// against the text before it, as one tree.edit(); the next analysis reparses
-// from the edited tree, so a burst of changes costs one incremental parse.
+// (uri, version, configuration). Every content change is applied to the
+// text on its own, against the text before it; the tree gets them as one
+// tree.edit() covering all of them when the next analysis reparses it, so a
+// burst of changes costs one edit and one incremental parse.
 // A newer version supersedes an analysis still running (it stops at its next
 // checkpoint), and callers never see results for a version that is gone.
 //
@@ -43,8 +44,14 @@ interface Entry {
   parser?: CParser;
   /** The text `tree` was parsed from. */
   treeText?: string;
-  /** Edits recorded on `tree` since it was last parsed. */
-  dirty: boolean;
+  /**
+   * The edits since `tree` was parsed, as one: `treeText` from `start` to
+   * `oldEnd` became the current text from `start` to `newEnd`. Applied to the
+   * tree once, just before the next parse: each tree.edit() of node-tree-sitter
+   * visits every node object still alive, so a burst of thousands of changes
+   * edited one by one cost seconds.
+   */
+  pending?: { start: number; oldEnd: number; newEnd: number };
   /** Where the edits since the last parse lie, in the current text's offsets (a span covering all of them). */
   edited?: { from: number; to: number };
   cache: FunctionCache;
@@ -71,7 +78,7 @@ export class DocumentStore {
 
   open(uri: string, languageId: string, version: number, text: string): void {
     this.close(uri);
-    this.entries.set(uri, { document: new LineDocument(uri, languageId, version, text), dirty: false, cache: new FunctionCache(), closed: false });
+    this.entries.set(uri, { document: new LineDocument(uri, languageId, version, text), cache: new FunctionCache(), closed: false });
   }
 
   /** Applies the changes of one didChange, each against the text before it. */
@@ -87,21 +94,16 @@ export class DocumentStore {
         continue;
       }
       const { start, end: oldEnd } = replaced;
-      const startPosition = toPoint(replaced.startPosition);
-      const edit: TextEdit = {
-        startIndex: start,
-        oldEndIndex: oldEnd,
-        newEndIndex: start + change.text.length,
-        startPosition,
-        oldEndPosition: toPoint(replaced.endPosition),
-        newEndPosition: endPoint(startPosition, change.text),
-      };
-      e.tree.edit(edit);
-      e.dirty = true;
+      const newEnd = start + change.text.length;
+      // Composed with the edits before it (this one in the current text's offsets).
+      const p = e.pending;
+      e.pending = p
+        ? { start: Math.min(p.start, start), oldEnd: Math.max(p.oldEnd, oldEnd + p.oldEnd - p.newEnd), newEnd: Math.max(p.newEnd, oldEnd) + newEnd - oldEnd }
+        : { start, oldEnd, newEnd };
       // Grow the edited span: text after this change moves by its length difference.
       const was = e.edited;
-      const shift = (o: number): number => (o >= oldEnd ? o + edit.newEndIndex - oldEnd : Math.min(o, edit.newEndIndex));
-      e.edited = was ? { from: Math.min(shift(was.from), start), to: Math.max(shift(was.to), edit.newEndIndex) } : { from: start, to: edit.newEndIndex };
+      const shift = (o: number): number => (o >= oldEnd ? o + newEnd - oldEnd : Math.min(o, newEnd));
+      e.edited = was ? { from: Math.min(shift(was.from), start), to: Math.max(shift(was.to), newEnd) } : { from: start, to: newEnd };
     }
     e.document.version = version;
   }
@@ -222,9 +224,10 @@ export class DocumentStore {
   }
 
   private parse(e: Entry, parser: CParser, text: string): SyntaxTree {
-    if (e.tree && e.parser === parser && !e.dirty) return e.tree;
+    if (e.tree && e.parser === parser && !e.pending) return e.tree;
     const old = e.tree && e.parser === parser ? e.tree : undefined;
     if (e.tree && !old) this.dropTree(e);
+    if (old && e.pending && e.treeText !== undefined) old.edit(treeEdit(e.treeText, text, e.pending));
     const edited = e.edited;
     e.edited = undefined;
     let tree = parser.parse(text, old);
@@ -243,7 +246,7 @@ export class DocumentStore {
     e.tree = tree;
     e.treeText = text;
     e.parser = parser;
-    e.dirty = false;
+    e.pending = undefined;
     return tree;
   }
 
@@ -252,7 +255,7 @@ export class DocumentStore {
     e.tree = undefined;
     e.treeText = undefined;
     e.edited = undefined;
-    e.dirty = false;
+    e.pending = undefined;
   }
 
   /** Test hook: the current tree of a document (parsed up to its last analysis). */
@@ -304,15 +307,17 @@ function markErrorRegions(tree: SyntaxTree, edited: { from: number; to: number }
   return marks.length > 0;
 }
 
-function toPoint(p: { line: number; character: number }): Point {
-  return { row: p.line, column: p.character };
+/** The edit of a tree parsed from `before` that makes it `after`'s, with tree-sitter's points (rows count '\n' only, columns UTF-16). */
+function treeEdit(before: string, after: string, p: { start: number; oldEnd: number; newEnd: number }): TextEdit {
+  return { startIndex: p.start, oldEndIndex: p.oldEnd, newEndIndex: p.newEnd, startPosition: pointAt(after, p.start), oldEndPosition: pointAt(before, p.oldEnd), newEndPosition: pointAt(after, p.newEnd) };
 }
 
-/** Where inserted text ends, from where it starts: rows and UTF-16 columns. */
-export function endPoint(start: Point, text: string): Point {
-  const nl = text.lastIndexOf('\n');
-  if (nl < 0) return { row: start.row, column: start.column + text.length };
-  let rows = 0;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) rows++;
-  return { row: start.row + rows, column: text.length - nl - 1 };
+function pointAt(text: string, offset: number): Point {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: offset - lineStart };
 }
