@@ -357,7 +357,7 @@ export function evaluateSite(site: SiteInput, model: GfpModel): SiteEvaluation {
     if (existing) existing.states.push(state);
     else variantsByKey.set(key, { context, states: [state] });
   }
-  const variants: ContextVariant[] = [...variantsByKey.values()].map((x) => ({ ...x, canonical: model.describe(x.context.effective) }));
+  const variants: ContextVariant[] = [...variantsByKey.values()].map((x) => ({ context: x.context, states: x.states, canonical: model.describe(x.context.effective) }));
   const atomicPerState: Tri[] = reachable.map((s) => (s.unknown ? 'unknown' : s.held.some((h) => h.atomic) ? 'yes' : 'no'));
   const contexts = reachable.map((s) => fold(requested, s.pf, v));
   const result = (extra: FindingData[]): SiteEvaluation => ({

@@ -16,6 +16,9 @@ import type { SyntaxNode } from '../server/syntax/backend';
 import { createParser } from '../server/syntax/parser';
 import { DocumentStore } from '../server/documents/document-store';
 import { LineIndex } from '../server/analysis/analyze-file';
+import { FunctionCache } from '../server/analysis/incremental';
+import { analyzeSource } from '../server/analysis/summary-index';
+import type { FindingData } from '../shared/evaluate';
 import { changedRegion } from '../server/syntax/text-region';
 import type { DocumentConfig } from '../server/documents/config';
 import { FIXTURE_ROOT } from './fixture-files';
@@ -201,5 +204,30 @@ for (const backend of ['native', 'wasm'] as const) test(`an edit that changes th
     const back = new DocumentStore({ config: async () => config });
     back.open(uri, 'c', 3, text);
     assert.equal(names(await store.analysis(uri)), names(await back.analysis(uri)), `${JSON.stringify(insert)} undone`);
+  }
+});
+
+test('a callee\'s "may block" alone does not analyse its callers again: their flows stand, the claim is applied to them', async () => {
+  // Functions calling each other in a cycle, each with a sleeping allocation,
+  // and a caller under a spinlock. The second summary round sees every
+  // callee's may-block claim; before, that re-analysed every function (and
+  // kept a second entry for each), which made a file of 50,000 such
+  // functions take twice the checker's time and memory.
+  const parser = await createParser('native');
+  const ctx = new AnalysisContext(parseVersion('6.12'));
+  const fns = ['a', 'b', 'c'].map((n, i, all) => `static int demo_${n}(void)\n{\n\treturn demo_${all[(i + 1) % all.length]}() + !!kmalloc(8, GFP_KERNEL);\n}\n`);
+  const text = `${fns.join('\n')}\nstatic void demo_locked(spinlock_t *l)\n{\n\tspin_lock(l);\n\tdemo_a();\n\tspin_unlock(l);\n}\n`;
+  const tree = parser.parse(text);
+  try {
+    const cache = new FunctionCache();
+    const inc = await cache.analyze(ctx, 'k', tree.rootNode, text);
+    const whole = analyzeSource(ctx, parser, text, 'f.c')!;
+    const render = (fs: readonly FindingData[]): string[] => fs.map((f) => `${f.span.start}:${f.code}:${f.message}`);
+    assert.deepEqual(render(inc.findings), render(whole.findings));
+    assert.ok(inc.findings.some((f) => f.code === 'gfp/sleep-in-atomic'), JSON.stringify(render(inc.findings)));
+    // One entry per function: none was analysed again for its callees' claims.
+    assert.equal(cache.size, 4);
+  } finally {
+    tree.dispose();
   }
 });

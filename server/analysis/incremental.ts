@@ -18,7 +18,12 @@
 // keeps what every round of the last version used, so each round of the next
 // one re-analyses only what changed in it. A function's key includes the
 // summaries of the functions it calls, so it is re-analysed exactly when its
-// text or a callee's summary changed.
+// text or a callee's summary changed; except a callee's "may block", which
+// its dataflow does not read: what depends on it (the function's own may-block
+// claim, its calls that may sleep under an atomic section) is computed again
+// from the cached flow (Blocking), as analyzeIR() settles it over final flows.
+// (Before, a file of 50,000 functions calling each other was analysed whole a
+// second time because every callee's claim appeared in the second round.)
 //
 // With the workspace index (ExternalSummaries), calls of functions the
 // document does not define resolve through the index's summaries of the rest
@@ -65,9 +70,27 @@ export interface IncrementalAnalysis extends Omit<FileAnalysis, 'functions'> {
 
 interface AnalysedFunction {
   readonly rel: FunctionResult;
+  /** The findings that do not depend on whether callees may block (all but mayBlockCallFindings'). */
   readonly findings: readonly FindingData[];
-  /** What the function does to its callers (position-free). */
+  /** What the function does to its callers (position-free), without its may-block claim. */
   readonly summary: FunctionSummary;
+}
+
+/**
+ * What depends on whether the function's callees may block, for one set of
+ * answers (\`key\`): the findings of calls under an atomic section and the
+ * summary's may-block claim. The dataflow does not depend on them, so these
+ * are computed again from the cached flow, never by analysing the function
+ * again (analyzeIR settles may-block over its final flows the same way).
+ */
+interface Blocking {
+  readonly key: string;
+  /** All the function's findings, in analyzeIR's order. */
+  readonly findings: readonly FindingData[];
+  /** The whole summary, may-block claim included. */
+  readonly summary: FunctionSummary;
+  /** The results in document offsets, as last handed out (reused while the function does not move). */
+  at?: { readonly base: number; readonly rel: FunctionIR; readonly result: FunctionAnalysis };
 }
 
 /**
@@ -82,13 +105,14 @@ interface CachedFunction extends AnalysedFunction {
   readonly thread: boolean;
   readonly used: string;
   readonly callers: string;
-  /** The results in document offsets, as last handed out (reused while the function does not move). */
-  at?: { readonly base: number; readonly rel: FunctionIR; readonly result: FunctionAnalysis };
+  /** Its may-block parts for the answers the last version's rounds saw (one per distinct set of answers). */
+  blocking: Blocking[];
 }
 
 interface Round {
   readonly lowered: LoweredFile;
-  readonly functions: FunctionAnalysis[];
+  /** Each function with its cached results (turned into document offsets for the last round only). */
+  readonly functions: Array<{ readonly fn: LoweredFunction; readonly entry: CachedFunction; readonly blocking: Blocking; readonly base: number }>;
   readonly summaries: FunctionSummary[];
   /** The starts of the functions analysed (not from the cache). */
   readonly analysed: readonly number[];
@@ -140,6 +164,9 @@ export class FunctionCache {
       this.extractor.clear();
       this.summaryKey = contextKey;
     }
+    // The numbers only grow (each version's new answers add some): start
+    // again when they far outnumber the functions.
+    if (this.blockingIds.size > 4 * this.size + 1000) this.resetBlockingIds();
     const analysed = new Set<number>();
     let round: Round | undefined;
     // Every name the document defines, lowered or not: those calls never go to the index.
@@ -147,6 +174,7 @@ export class FunctionCache {
     const lines = this.lineIndex(text);
     /** What the rounds of this version used (the next version's rounds find theirs in it). */
     const used = new Map<string, CachedFunction[]>();
+    const usedBlocking = new Set<Blocking>();
     let summaries: FunctionSummary[] = [];
     for (let i = 0; i < MAX_ROUNDS; i++) {
       const index = new SummaryIndex();
@@ -154,18 +182,20 @@ export class FunctionCache {
       const count = new Map<string, number>();
       for (const x of summaries) count.set(x.name, (count.get(x.name) ?? 0) + 1);
       index.setFile(SELF, summaries.filter((x) => count.get(x.name) === 1));
-      round = await this.round(ctx, root, text, lines, layered(index, external, defined), used, checkpoint);
+      round = await this.round(ctx, root, text, lines, layered(index, external, defined), used, usedBlocking, checkpoint);
       for (const at of round.analysed) analysed.add(at);
       const same = sameSummaries(round.summaries, summaries);
       summaries = round.summaries;
       if (same) break;
     }
+    // Each entry keeps the may-block parts this version used, no older ones.
+    for (const list of used.values()) for (const e of list) if (e.blocking.length > 1 || !usedBlocking.has(e.blocking[0])) e.blocking = e.blocking.filter((b) => usedBlocking.has(b));
     this.entries = used;
     this.extractor.release();
     const r = round!;
-    const all = r.functions.flatMap((f) => f.findings);
+    const functions = r.functions.map((f) => absolute(f.fn, f.entry, f.blocking, f.base));
+    const all = functions.flatMap((f) => f.findings);
     all.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
-    const functions = r.functions;
     let sites: readonly SiteResult[] | undefined;
     return {
       get ir(): FileIR {
@@ -192,22 +222,52 @@ export class FunctionCache {
     return index;
   }
 
+  /**
+   * Numbers for what callees' summaries say about blocking (blockingFingerprint),
+   * so that a function's blocking key is short: a key per function names one
+   * per callee that may block, and the strings would cost more than the rest
+   * of the entry. Kept while the entries whose keys use them are.
+   */
+  private blockingIds = new Map<string, number>();
+  private blockingIdOf = new WeakMap<FunctionSummary, number>();
+
+  private blockingId(s: FunctionSummary): number {
+    let id = this.blockingIdOf.get(s);
+    if (id === undefined) {
+      const f = blockingFingerprint(s);
+      id = this.blockingIds.get(f);
+      if (id === undefined) this.blockingIds.set(f, (id = this.blockingIds.size));
+      this.blockingIdOf.set(s, id);
+    }
+    return id;
+  }
+
+  /** Forgets the numbers, and with them every entry's may-block parts (computed again from the flows when next used). */
+  private resetBlockingIds(): void {
+    this.blockingIds = new Map();
+    this.blockingIdOf = new WeakMap();
+    for (const list of this.entries.values()) for (const e of list) e.blocking = [];
+  }
+
   private readonly extractor = new ExtractCache();
   /** The context the cache's entries were analysed with: another clears them. */
   private summaryKey = '';
 
   /** One pass over the functions with the given summaries of this document's functions (and the index's). */
-  private async round(ctx: AnalysisContext, root: SyntaxNode, text: string, lines: LineIndex, layers: Layered, next: Map<string, CachedFunction[]>, checkpoint?: Checkpoint): Promise<Round> {
+  private async round(ctx: AnalysisContext, root: SyntaxNode, text: string, lines: LineIndex, layers: Layered, next: Map<string, CachedFunction[]>, usedBlocking: Set<Blocking>, checkpoint?: Checkpoint): Promise<Round> {
     const { own, external } = layers;
-    const ownBlocking = blockingPattern(own);
+    const ownBlockingNames = blockingPattern(own);
     const extBlocking = external?.context.blocking;
-    const blocking = ownBlocking && extBlocking ? eitherFilter(ownBlocking, extBlocking) : ownBlocking ?? extBlocking;
+    const blocking = ownBlockingNames && extBlocking ? eitherFilter(ownBlockingNames, extBlocking) : ownBlockingNames ?? extBlocking;
     const pattern = ctx.lowering(text, external ? eitherFilter(patternWith(ctx, own), external.context.pattern) : patternWith(ctx, own), blocking);
-    const lowered = this.extractor.extract(root, text, pattern);
+    // With a checkpoint, the lowering pauses there too (see extractPaused: the syntax nodes it reads are freed only between tasks).
+    const lowered = checkpoint ? await this.extractor.extractPaused(root, text, pattern, async () => void (await checkpoint())) : this.extractor.extract(root, text, pattern);
     const callees = layers.effects;
-    const functions: FunctionAnalysis[] = [];
+    const functions: Round['functions'] = [];
     const summaries: FunctionSummary[] = [];
     const analysed: number[] = [];
+    // "May block" through the document's own functions only, as analyzeIR's summaries (ownBlocking).
+    const ownCallees: CalleeEffects = { ...callees, mayBlock: (call) => ownBlocking(own.resolve(call.callee, SELF)) };
     let sinceYield = Date.now();
     for (const fn of lowered.functions) {
       const base = fn.span.start;
@@ -217,11 +277,17 @@ export class FunctionCache {
       const mine = next.get(body);
       const last = this.entries.get(body);
       // The summaries this function's calls see: part of what it depends on.
+      // Whether they may block is apart (\`blockingKey\`): only the may-block
+      // parts depend on it, and they are computed again from the cached flow.
       const names = mine?.[0]?.names ?? last?.[0]?.names ?? calledHere(body);
       let used = '';
+      let blockingKey = '';
       for (const name of names) {
         const s = layers.resolve(name);
-        if (s) used += `${name}=${fingerprint(s)};`;
+        if (!s) continue;
+        const f = fingerprint(s);
+        if (f !== '') used += `${name}=${f};`;
+        if (s.mayBlock) blockingKey += `${this.blockingId(s)};`;
       }
       // The contexts at this function's calls elsewhere in the tree (hovers and the callers' verdicts).
       const callers = external ? JSON.stringify(callees.callers?.(fn.name) ?? null) : '';
@@ -241,14 +307,22 @@ export class FunctionCache {
           await checkpoint();
           sinceYield = Date.now();
         }
-        entry = { ...analyseRelative(ctx, fn.rel, fn.name, base, thread, lines, callees, own), names, line, thread, used, callers };
+        const a = analyseRelative(ctx, fn.rel, fn.name, base, thread, lines, callees);
+        // (A literal, not a spread: V8 gives every object built by spreading one of its own hidden classes, a few hundred bytes each.)
+        entry = { rel: a.rel, findings: a.findings, summary: a.summary, names, line, thread, used, callers, blocking: [] };
         analysed.push(base);
       }
       const kept = next.get(body);
       if (!kept) next.set(body, [entry]);
       else if (!kept.includes(entry)) kept.push(entry);
-      functions.push(absolute(fn, entry, base));
-      summaries.push(entry.summary);
+      let blocking = entry.blocking.find((b) => b.key === blockingKey);
+      if (!blocking) {
+        blocking = blockingParts(ctx, entry, blockingKey, callees, ownCallees);
+        entry.blocking.push(blocking);
+      }
+      usedBlocking.add(blocking);
+      functions.push({ fn, entry, blocking, base });
+      summaries.push(blocking.summary);
     }
     return { lowered, functions, summaries, analysed };
   }
@@ -265,6 +339,7 @@ export class FunctionCache {
 
   clear(): void {
     this.entries.clear();
+    this.resetBlockingIds();
     this.extractor.clear();
     this.lines = undefined;
   }
@@ -275,15 +350,25 @@ function calledHere(body: string): string[] {
   return [...new Set(body.match(/\b[A-Za-z_]\w*(?=\s*\()/g) ?? [])];
 }
 
-/** What of a summary a caller's analysis reads, as a string (kept per summary object: summaries are immutable). */
+/**
+ * What of a summary a caller's dataflow, sites and findings other than
+ * may-block ones read, as a string (kept per summary object: summaries are
+ * immutable); '' for a summary with no outcomes and no __GFP_NOFAIL, which
+ * reads as no summary at all (CalleeEffects answer undefined for both).
+ */
 const fingerprints = new WeakMap<FunctionSummary, string>();
 function fingerprint(s: FunctionSummary): string {
   let f = fingerprints.get(s);
   if (f === undefined) {
-    f = JSON.stringify([s.file === SELF ? 0 : 1, s.outcomes, s.nofail ?? null, s.mayBlock ?? null, s.unknown]);
+    f = s.outcomes.length === 0 && !s.nofail ? '' : JSON.stringify([s.file === SELF ? 0 : 1, s.outcomes, s.nofail ?? null, s.unknown]);
     fingerprints.set(s, f);
   }
   return f;
+}
+
+/** What of a summary a caller's may-block parts read (see Blocking). */
+function blockingFingerprint(s: FunctionSummary): string {
+  return JSON.stringify([s.file === SELF ? 0 : 1, s.name, s.mayBlock ?? null]);
 }
 
 /** Whether two rounds' summaries are the same (most are the same objects, from the cache). */
@@ -303,20 +388,42 @@ function wholeSummary(s: FunctionSummary): string {
   return f;
 }
 
-function analyseRelative(ctx: AnalysisContext, relFn: FunctionIR, name: string, base: number, thread: boolean, lines: LineIndex, callees: CalleeEffects, own: SummaryIndex): AnalysedFunction {
+function analyseRelative(ctx: AnalysisContext, relFn: FunctionIR, name: string, base: number, thread: boolean, lines: LineIndex, callees: CalleeEffects): AnalysedFunction {
   // Exactly the per-function step of analyzeIR(), on the function shifted to
-  // start at offset 0; messages get document lines through the base.
+  // start at offset 0; messages get document lines through the base. (The
+  // may-block parts follow in blockingParts.)
   const flow = analyzeFlow(ctx, relFn, callees);
   const sites = collectSites(ctx, flow, callees.callers?.(name));
   const findings: FindingData[] = [];
   for (const site of sites) findings.push(...site.evaluation.findings);
   findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o + base), { threadFunction: thread }));
   if (callees.nofail) findings.push(...nofailFindings(flow, callees));
-  findings.push(...mayBlockCallFindings(ctx, flow, callees));
   const rel: FunctionResult = { fn: relFn, flow, sites };
-  // "May block" through the document's own functions only, as analyzeIR's summaries (ownBlocking).
-  const ownCallees: CalleeEffects = { ...callees, mayBlock: (call) => ownBlocking(own.resolve(call.callee, SELF)) };
-  return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, callees), mayBlockChain(rel.flow, sites, ownCallees)) };
+  return { rel, findings, summary: summaryWith(summarize(flow, SELF, sites, nofailChain(rel.flow, callees)), undefined) };
+}
+
+/**
+ * withMayBlock() as a literal of fixed shape (the same fields in the same
+ * order, so JSON comparisons hold): withMayBlock() spreads, and V8 gives each
+ * object built by spreading a hidden class of its own, a few hundred bytes
+ * per summary, kept for every function of the document.
+ */
+function summaryWith(s: FunctionSummary, mayBlock: FunctionSummary['mayBlock']): FunctionSummary {
+  const out: { -readonly [K in keyof FunctionSummary]: FunctionSummary[K] } = { name: s.name, file: s.file, isStatic: s.isStatic, outcomes: s.outcomes, unknown: s.unknown };
+  if (s.nofail) out.nofail = s.nofail;
+  if (mayBlock) out.mayBlock = mayBlock;
+  return out;
+}
+
+/** The may-block parts of an analysed function, for the callees' answers of this round (\`key\` names them). */
+function blockingParts(ctx: AnalysisContext, entry: AnalysedFunction, key: string, callees: CalleeEffects, ownCallees: CalleeEffects): Blocking {
+  const { flow, sites } = entry.rel;
+  const calls = mayBlockCallFindings(ctx, flow, callees);
+  return {
+    key,
+    findings: calls.length === 0 ? entry.findings : [...entry.findings, ...calls],
+    summary: summaryWith(entry.summary, mayBlockChain(flow, sites, ownCallees)),
+  };
 }
 
 /**
@@ -324,24 +431,38 @@ function analyseRelative(ctx: AnalysisContext, relFn: FunctionIR, name: string, 
  * when it has not moved; else the findings moved now (diagnostics read them)
  * and the sites when first read.
  */
-function absolute(fn: LoweredFunction, entry: CachedFunction, base: number): FunctionAnalysis {
-  if (entry.at && entry.at.base === base && entry.at.rel === fn.rel) return entry.at.result;
-  let sites: readonly SiteResult[] | undefined;
-  const result: FunctionAnalysis = {
-    get fn(): FunctionIR {
-      return fn.fn;
-    },
-    name: fn.name,
-    span: fn.span,
-    flow: entry.rel.flow,
-    base,
-    get sites(): readonly SiteResult[] {
-      return (sites ??= shift(entry.rel.sites, base));
-    },
-    findings: shift(entry.findings, base),
-  };
-  entry.at = { base, rel: fn.rel, result };
+function absolute(fn: LoweredFunction, entry: CachedFunction, blocking: Blocking, base: number): FunctionAnalysis {
+  if (blocking.at && blocking.at.base === base && blocking.at.rel === fn.rel) return blocking.at.result;
+  const result = new Absolute(fn, entry.rel, base, shift(blocking.findings, base));
+  blocking.at = { base, rel: fn.rel, result };
   return result;
+}
+
+/** (A class, not a literal with getters: V8 gives each such literal a hidden class of its own.) */
+class Absolute implements FunctionAnalysis {
+  readonly name: string;
+  readonly span: Span;
+  readonly flow: FunctionResult['flow'];
+  private moved: readonly SiteResult[] | undefined;
+
+  constructor(
+    private readonly lowered: LoweredFunction,
+    private readonly rel: FunctionResult,
+    readonly base: number,
+    readonly findings: readonly FindingData[],
+  ) {
+    this.name = lowered.name;
+    this.span = lowered.span;
+    this.flow = rel.flow;
+  }
+
+  get fn(): FunctionIR {
+    return this.lowered.fn;
+  }
+
+  get sites(): readonly SiteResult[] {
+    return (this.moved ??= shift(this.rel.sites, this.base));
+  }
 }
 
 /** For a function with an error region (an `unknown` statement), its statements' kinds and spans; '' for the others. */

@@ -85,31 +85,78 @@ export class ExtractCache {
   }
 
   extract(root: SyntaxNode, text: string, interesting: TextFilter | LoweringFilter): LoweredFile {
+    const plan = this.planned(root, text, interesting);
+    return this.finish(plan, plan.batches.map((batch) => this.extractBatch(root, text, interesting, batch)));
+  }
+
+  /**
+   * extract(), awaiting \`pause\` between batches of about BATCH_CHARS of
+   * text. Every syntax node the lowering reads costs the native binding a
+   * cache entry that is freed only once its JS object is collected and the
+   * event loop runs the finalizer: lowered in one go, a file of 50,000
+   * functions (1.8 million nodes) held about 500 MB of them at once, and the
+   * process kept that memory afterwards.
+   */
+  async extractPaused(root: SyntaxNode, text: string, interesting: TextFilter | LoweringFilter, pause: () => Promise<void>): Promise<LoweredFile> {
+    const plan = this.planned(root, text, interesting);
+    const fresh: FileIR[] = [];
+    for (let i = 0; i < plan.batches.length; i++) {
+      if (i > 0) await pause();
+      fresh.push(this.extractBatch(root, text, interesting, plan.batches[i]));
+    }
+    return this.finish(plan, fresh);
+  }
+
+  private planned(root: SyntaxNode, text: string, interesting: TextFilter | LoweringFilter): Plan {
     try {
-      return this.lower(root, text, interesting, this.topLevel(root, text));
+      return this.plan(root, text, interesting, this.topLevel(root, text));
     } catch (err) {
       if (!(err instanceof NotInTree)) throw err;
       // The list kept from the last version disagrees with the tree (a change
       // tree-sitter did not report): read the top level whole.
-      return this.lower(root, text, interesting, this.topLevel(root, text, true));
+      return this.plan(root, text, interesting, this.topLevel(root, text, true));
     }
   }
 
-  private lower(root: SyntaxNode, text: string, interesting: TextFilter | LoweringFilter, items: readonly Item[]): LoweredFile {
+  private extractBatch(root: SyntaxNode, text: string, interesting: TextFilter | LoweringFilter, batch: readonly SyntaxNode[]): FileIR {
+    // Found in the text once per version, not once per summary round.
+    if (this.threads?.text !== text) this.threads = { text, names: threadFunctionsOf(text) };
+    return extractFile(containerOf(root, batch), text, { interesting, threadFunctions: this.threads.names });
+  }
+
+  /** What to lower: the cache's hits, and the nodes the Extractor reads now, in batches (see extractPaused). */
+  private plan(root: SyntaxNode, text: string, interesting: TextFilter | LoweringFilter, items: readonly Item[]): Plan {
     const test = 'testMemo' in interesting ? (t: string, memo: LoweringMemo) => interesting.testMemo(t, memo) : (t: string) => interesting.test(t);
     const functions: LoweredFunction[] = [];
-    /** What the Extractor lowers now: ERROR regions, macro-defined functions, definitions not in the cache. */
-    const keep: SyntaxNode[] = [];
+    /**
+     * What the Extractor lowers now: ERROR regions, macro-defined functions,
+     * definitions not in the cache, each with the node it reads before or after
+     * it (a batch never splits those).
+     */
+    const batches: SyntaxNode[][] = [];
+    let batch: SyntaxNode[] = [];
+    let size = 0;
+    const keep = (...nodes: SyntaxNode[]): void => {
+      if (size >= BATCH_CHARS) {
+        batches.push(batch);
+        batch = [];
+        size = 0;
+      }
+      for (const n of nodes) {
+        batch.push(n);
+        size += n.endIndex - n.startIndex;
+      }
+    };
     /** Definitions to lower now, by start: their cache entry and the `static` before them. */
     const misses = new Map<number, { entry: Cached; prevStatic: boolean }>();
     const staticAt = /\s*static\b/y;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       if (item.type !== 'function_definition') {
-        if (item.type === 'ERROR') keep.push(this.nodeOf(root, item));
+        if (item.type === 'ERROR') keep(this.nodeOf(root, item));
         else if (item.type === 'expression_statement' && items[i + 1]?.type === 'compound_statement') {
           // SYSCALL_DEFINE3(name, ...) { ... }: the Extractor reads the pair.
-          keep.push(this.nodeOf(root, item), this.nodeOf(root, items[i + 1]));
+          keep(this.nodeOf(root, item), this.nodeOf(root, items[i + 1]));
           i++;
         }
         continue;
@@ -131,20 +178,30 @@ export class ExtractCache {
       }
       // The Extractor reads the node before a definition only for its text (a
       // \`static\` lost to type recovery): a stand-in with that text will do.
-      if (prev) keep.push(standIn(prev));
-      keep.push(this.nodeOf(root, item));
+      if (prev) keep(standIn(prev), this.nodeOf(root, item));
+      else keep(this.nodeOf(root, item));
       misses.set(start, { entry, prevStatic });
     }
-    // Found in the text once per version, not once per summary round.
-    if (this.threads?.text !== text) this.threads = { text, names: threadFunctionsOf(text) };
-    const fresh = extractFile(containerOf(root, keep), text, { interesting, threadFunctions: this.threads.names });
-    for (const fn of fresh.functions) {
+    if (batch.length > 0 || batches.length === 0) batches.push(batch);
+    return { functions, batches, misses };
+  }
+
+  /** The lowered file from the plan's hits and what its batches lowered. */
+  private finish(plan: Plan, lowered: readonly FileIR[]): LoweredFile {
+    const { functions, misses } = plan;
+    // (Each batch's set: the text's thread functions and those its lowered calls start.)
+    const threadFunctions = new Set<string>();
+    for (const fresh of lowered) for (const name of fresh.threadFunctions) threadFunctions.add(name);
+    for (const fn of lowered.flatMap((x) => x.functions)) {
       // (A function of an ERROR region or a macro never starts where a definition does.)
       const miss = misses.get(fn.span.start);
       if (miss) {
         const rel = shiftSpans(fn, -fn.span.start);
         miss.entry.rel[miss.prevStatic ? 1 : 0] = rel;
-        miss.entry.abs = { at: fn.span.start, prevStatic: miss.prevStatic, fn };
+        // The IR in document offsets is not kept: it is built again when read
+        // (hovers, code actions read one function's), and keeping it for every
+        // definition doubled the IR a large document holds.
+        miss.entry.abs = undefined;
         misses.delete(fn.span.start);
         functions.push(new Lowered(rel, fn.span.start, miss.entry, miss.prevStatic));
       } else {
@@ -156,7 +213,6 @@ export class ExtractCache {
     for (const { entry, prevStatic } of misses.values()) entry.rel[prevStatic ? 1 : 0] = null;
     const named = functions.filter((f) => f.name !== '').sort((a, b) => a.span.start - b.span.start);
     let ir: FileIR | undefined;
-    const threadFunctions = fresh.threadFunctions;
     return {
       functions: named,
       threadFunctions,
@@ -251,6 +307,18 @@ export class ExtractCache {
 
 /** A top-level item kept from the last version is not in the current tree. */
 class NotInTree extends Error {}
+
+/** About this much text is lowered between two pauses of extractPaused(). */
+const BATCH_CHARS = 64 * 1024;
+
+interface Plan {
+  /** The definitions found in the cache. */
+  readonly functions: LoweredFunction[];
+  /** The nodes to lower, in batches (one at least, maybe empty). */
+  readonly batches: readonly (readonly SyntaxNode[])[];
+  /** Definitions to lower now, by start: their cache entry and the \`static\` before them. */
+  readonly misses: Map<number, { entry: Cached; prevStatic: boolean }>;
+}
 
 /**
  * Appends the flattened top-level items of `n` that overlap [lo, hi) (ending
