@@ -318,7 +318,7 @@ export function analyzeSource(
   for (let pass = 1; pass < (options.only ? 1 : SAME_FILE_PASSES); pass++) {
     const lifted: string[] = [];
     const sleepy: string[] = [];
-    for (const x of effectfulSummaries(analysis, file, summaries)) {
+    for (const x of effectfulSummaries(analysis, file, summaries, 'lifting')) {
       if (seen.has(x.name) || base.test(x.name)) continue;
       seen.add(x.name);
       if (x.outcomes.length > 0 || x.nofail !== undefined) lifted.push(x.name);
@@ -350,9 +350,15 @@ const SAME_FILE_PASSES = 4;
  * following the kernel's sleeping-lock wrappers from file to file costs more
  * than half of the index's rounds (drivers/net alone has hundreds).
  */
-export function effectfulSummaries(analysis: FileAnalysis, file: string, summaries?: SummaryContext): FunctionSummary[] {
-  // The analysis's own view of the callees (this file's functions first), as its flows were computed.
-  const effects = summaries ? (analysis.effects ?? summaries.index.forFile(file)) : undefined;
+export function effectfulSummaries(analysis: FileAnalysis, file: string, summaries?: SummaryContext, view: 'stored' | 'lifting' = 'stored'): FunctionSummary[] {
+  // What the index keeps: the analysis's own view of the callees (this file's
+  // functions first), as its flows were computed. Which functions of the file
+  // to lower once more (analyzeSource's passes) is decided as before, with the
+  // index's view: lifting through the file's own chains too found 2-level
+  // chains whose middle call sleeps only on a path the caller rules out
+  // (dm9000_init_dm9000() -> dm9000_phy_write() under db->in_timeout) or under
+  // a macro that drops the lock (wait_event_lock_irq_cmd in raid1's freeze_array()).
+  const effects = summaries ? (view === 'stored' ? (analysis.effects ?? summaries.index.forFile(file)) : summaries.index.forFile(file)) : undefined;
   return analysis.functions
     .map((f) => withoutSleepingLocks(summarize(f.flow, file, f.sites, effects ? nofailChain(f.flow, effects) : undefined, mayBlockChain(f.flow, f.sites, effects))))
     .filter((x) => x.outcomes.length > 0 || (x.nofail !== undefined && x.nofail.via.length < 2) || (x.mayBlock !== undefined && x.mayBlock.via.length < 2));
