@@ -361,6 +361,7 @@ async function checkWithPool(files: readonly string[], run: PoolRun, scope: Inde
   let round = 0;
   const stats = await index.refresh(scope.files, async (list, summaries, nameTable, recheck, callers) => {
     round++;
+    const roundStarted = Date.now();
     const got = await run(list, { summaries, nameTable, callers, ...(recheck !== undefined ? { recheck } : {}), options: { index: true } }, `indexing ${scope.root} (round ${round})`);
     got.forEach((r, i) => {
       if (!r || r.unchanged || !wanted.has(list[i])) return;
@@ -372,6 +373,7 @@ async function checkWithPool(files: readonly string[], run: PoolRun, scope: Inde
         fresh.set(list[i], reportPart(r));
       }
     });
+    if (process.env.GFP_LENS_DEBUG) process.stderr.write(`gfp-lens: round ${round}: ${list.length} files, ${((Date.now() - roundStarted) / 1000).toFixed(1)}s\n`);
     return got.map((r) => (r && !r.unchanged && r.facts ? r.facts : undefined));
   });
   // The results a run with the same facts left (nothing changed since it, nothing pending), for files whose content is the same.
@@ -410,7 +412,9 @@ async function checkWithPool(files: readonly string[], run: PoolRun, scope: Inde
   }
   const rest = files.filter((_, i) => out[i] === undefined);
   if (rest.length > 0) {
+    const checkStarted = Date.now();
     const got = await run(rest, { summaries: index.summaries(), nameTable: index.nameTable(), callers: index.callerInput(), findingsOnly: true }, 'checking');
+    if (process.env.GFP_LENS_DEBUG) process.stderr.write(`gfp-lens: check after the index: ${rest.length} files, ${((Date.now() - checkStarted) / 1000).toFixed(1)}s\n`);
     const at = new Map(rest.map((f, i) => [f, got[i]]));
     files.forEach((f, i) => {
       if (out[i] === undefined) out[i] = at.get(f);

@@ -10,7 +10,7 @@
 
 import type { TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { LineDocument } from './line-document';
-import type { CParser, Point, SyntaxTree, TextEdit } from '../syntax/backend';
+import type { CParser, Point, SyntaxNode, SyntaxTree, TextEdit } from '../syntax/backend';
 import { FunctionCache, type ExternalSummaries, type IncrementalAnalysis } from '../analysis/incremental';
 import { isStackOverflow, TOO_DEEP } from '../analysis/too-deep';
 import type { DocumentConfig } from './config';
@@ -227,18 +227,26 @@ export class DocumentStore {
     if (e.tree && e.parser === parser && !e.pending) return e.tree;
     const old = e.tree && e.parser === parser ? e.tree : undefined;
     if (e.tree && !old) this.dropTree(e);
-    if (old && e.pending && e.treeText !== undefined) old.edit(treeEdit(e.treeText, text, e.pending));
+    if (old && e.pending && e.treeText !== undefined) old.edit(treeEdit(e.document, e.treeText, text, e.pending));
     const edited = e.edited;
     e.edited = undefined;
+    // The error regions the edit touches in the old tree are marked before the
+    // parse, so that one parse reads them afresh; a second parse is needed
+    // only when the edit made an error where there was none.
+    const marked = old && edited ? markErrorRegions(old, edited) : [];
     let tree = parser.parse(text, old);
     let changed = old ? tree.changedRanges(old) : [];
-    if (old && edited && markErrorRegions(tree, edited)) {
-      // The error regions parsed again change the structure too (changed
-      // ranges are only defined between a tree and the one parsed from it).
-      const first = tree;
-      tree = parser.parse(text, first);
-      changed = [...changed, ...tree.changedRanges(first)];
-      first.dispose();
+    if (old && edited) {
+      const errors = errorRegions(tree, edited);
+      if (errors.some((r) => !marked.some((m) => m.startIndex <= r.startIndex && r.oldEndIndex <= m.oldEndIndex))) {
+        // The error regions parsed again change the structure too (changed
+        // ranges are only defined between a tree and the one parsed from it).
+        for (const m of errors) tree.edit(m);
+        const first = tree;
+        tree = parser.parse(text, first);
+        changed = [...changed, ...tree.changedRanges(first)];
+        first.dispose();
+      }
     }
     // Where the structure changed: the function cache reads the top level only there (and where the text changed).
     if (old && e.treeText !== undefined) e.cache.reparsed(e.treeText, text, changed);
@@ -270,54 +278,89 @@ export class DocumentStore {
  * error differently than a fresh parse of the same text would (tree-sitter
  * issues #1645, #4001): the function around an error can end elsewhere, and
  * with it the sites' contexts. The analysis of a text must not depend on the
- * edits that led to it (verify:incremental), so after an incremental parse
- * every top-level node that holds an error is marked as changed (an edit that
- * replaces it with itself) and parsed once more, reusing only the clean
- * top-level nodes around it. Most kernel files have some ERROR node (macros
- * tree-sitter-c cannot read), so a fresh parse on every error would undo the
- * incremental parse for them; this re-reads the erroneous definitions only.
- * Returns whether anything was marked.
+ * edits that led to it (verify:incremental), so every top-level node that
+ * holds an error next to an edit is read afresh: marked as changed (an edit
+ * that replaces it with itself) in the old tree before the parse, and, where
+ * the edit made a new error, in the new tree, which is then parsed once more,
+ * reusing only the clean top-level nodes around it. Most kernel files have
+ * some ERROR node (macros tree-sitter-c cannot read), so a fresh parse on
+ * every error would undo the incremental parse for them; this re-reads the
+ * erroneous definitions only. Returns the edits it made.
  */
-function markErrorRegions(tree: SyntaxTree, edited: { from: number; to: number }): boolean {
+function markErrorRegions(tree: SyntaxTree, edited: { from: number; to: number }): TextEdit[] {
+  const marks = errorRegions(tree, edited);
+  for (const m of marks) tree.edit(m);
+  return marks;
+}
+
+/**
+ * The top-level nodes with an error that the edited span touches, and one on
+ * each side of them, as edits that replace each with itself. An error region
+ * elsewhere was parsed as a fresh parse would the last time and is reused
+ * whole (re-reading every error region of a kernel file on each keystroke
+ * cost 17 ms on fs/nfs/nfs4proc.c, 47 ms on kernel/bpf/verifier.c).
+ */
+function errorRegions(tree: SyntaxTree, edited: { from: number; to: number }): TextEdit[] {
   const root = tree.rootNode;
-  if (!root.hasError) return false;
-  // Only the top-level nodes the edits touched, and one on each side of them:
-  // an error region elsewhere was parsed as a fresh parse would the last time
-  // and is reused whole (re-reading every error region of a kernel file on
-  // each keystroke cost 17 ms on fs/nfs/nfs4proc.c, 47 ms on kernel/bpf/verifier.c).
-  let first = -1;
-  let last = -1;
-  for (let i = 0; i < root.childCount; i++) {
-    const c = root.child(i)!;
-    if (c.endIndex < edited.from) continue;
-    if (c.startIndex > edited.to) break;
-    if (first < 0) first = i;
-    last = i;
-  }
-  if (first < 0) return false;
-  // Read every range first: an edit moves no node here, but it changes the tree under the nodes read.
+  if (!root.hasError) return [];
+  const span = topLevelSpan(root, edited.from, edited.to);
+  if (!span) return [];
+  // Read every range first: the caller's edits move no node, but they change the tree under the nodes read.
   const marks: TextEdit[] = [];
-  for (let i = Math.max(0, first - 1); i <= Math.min(root.childCount - 1, last + 1); i++) {
+  for (let i = Math.max(0, span.first - 1); i <= Math.min(root.childCount - 1, span.last + 1); i++) {
     const c = root.child(i)!;
     if (!c.hasError) continue;
     const end = c.endPosition;
     marks.push({ startIndex: c.startIndex, oldEndIndex: c.endIndex, newEndIndex: c.endIndex, startPosition: c.startPosition, oldEndPosition: end, newEndPosition: end });
   }
-  for (const m of marks) tree.edit(m);
-  return marks.length > 0;
+  return marks;
 }
 
-/** The edit of a tree parsed from `before` that makes it `after`'s, with tree-sitter's points (rows count '\n' only, columns UTF-16). */
-function treeEdit(before: string, after: string, p: { start: number; oldEnd: number; newEnd: number }): TextEdit {
-  return { startIndex: p.start, oldEndIndex: p.oldEnd, newEndIndex: p.newEnd, startPosition: pointAt(after, p.start), oldEndPosition: pointAt(before, p.oldEnd), newEndPosition: pointAt(after, p.newEnd) };
+/**
+ * The first and last top-level nodes that [from, to] touches (a node ending
+ * at `from` or starting at `to` counts), found by binary search: on the
+ * native backend every child read is a call into the binding, and a kernel
+ * file has a thousand top-level nodes.
+ */
+function topLevelSpan(root: SyntaxNode, from: number, to: number): { first: number; last: number } | undefined {
+  const count = root.childCount;
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (root.child(mid)!.endIndex < from) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= count || root.child(lo)!.startIndex > to) return undefined;
+  let last = lo;
+  while (last + 1 < count && root.child(last + 1)!.startIndex <= to) last++;
+  return { first: lo, last };
 }
 
-function pointAt(text: string, offset: number): Point {
-  let row = 0;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+/**
+ * The edit of a tree parsed from `before` that makes it `after`'s (the text of
+ * `document`), with tree-sitter's points (rows count '\n' only, columns
+ * UTF-16). The text before the edit is the same in both, so the start point is
+ * found once, through the document's line index where its lines are
+ * tree-sitter's (no '\r' in the text), and the two ends from it.
+ */
+function treeEdit(document: LineDocument, before: string, after: string, p: { start: number; oldEnd: number; newEnd: number }): TextEdit {
+  let startPosition: Point;
+  if (after.includes('\r')) startPosition = advance({ row: 0, column: 0 }, after, 0, p.start);
+  else {
+    const at = document.positionAt(p.start);
+    startPosition = { row: at.line, column: at.character };
+  }
+  return { startIndex: p.start, oldEndIndex: p.oldEnd, newEndIndex: p.newEnd, startPosition, oldEndPosition: advance(startPosition, before, p.start, p.oldEnd), newEndPosition: advance(startPosition, after, p.start, p.newEnd) };
+}
+
+/** The point of offset `end` of `text`, from the point `from` of offset `start`. */
+function advance(from: Point, text: string, start: number, end: number): Point {
+  let row = from.row;
+  let lineStart = start - from.column;
+  for (let i = text.indexOf('\n', start); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) {
     row++;
     lineStart = i + 1;
   }
-  return { row, column: offset - lineStart };
+  return { row, column: end - lineStart };
 }

@@ -40,6 +40,12 @@ export interface ExtractOptions {
 }
 
 const THREAD_STARTS = new RegExp(`\\b(?:${[...THREAD_CREATORS].join('|')})\\s*\\(\\s*([A-Za-z_]\\w*)\\s*,`, 'g');
+/** What every thread creator's name starts with ("kthread_"): a text without it starts no thread, and indexOf finds that far faster than the pattern. */
+const THREAD_PREFIX = [...THREAD_CREATORS].reduce((a, b) => {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return a.slice(0, i);
+});
 
 /**
  * The functions `text` starts as kernel threads. The function that starts a
@@ -48,6 +54,7 @@ const THREAD_STARTS = new RegExp(`\\b(?:${[...THREAD_CREATORS].join('|')})\\s*\\
  */
 export function threadFunctionsOf(text: string): Set<string> {
   const out = new Set<string>();
+  if (!text.includes(THREAD_PREFIX)) return out;
   const re = new RegExp(THREAD_STARTS);
   for (let m = re.exec(text); m; m = re.exec(text)) out.add(m[1]);
   return out;
