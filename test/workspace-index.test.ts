@@ -260,19 +260,44 @@ test('two indexes saving the same cache leave a whole one behind', async () => {
   assert.deepEqual(fs.readdirSync(path.dirname(c.cacheFile)).filter((f) => f.endsWith('.tmp')), []);
 });
 
-test('a file that yields no facts (binary, too large) leaves the index unchanged from run to run', async () => {
-  const { root, cache, files, analyse } = await setup();
-  fs.writeFileSync(path.join(root, 'blob.c'), 'int x;\u0000\n');
-  const all = [...files, path.join(root, 'blob.c')];
+test('a file not analysed (binary, too large) is remembered: a warm start does not read it, a change does', async () => {
+  const { root, cache, files, analysed } = await setup();
+  const blob = path.join(root, 'blob.c');
+  fs.writeFileSync(blob, 'int x;\u0000\n');
+  const big = path.join(root, 'big.c');
+  fs.writeFileSync(big, `int demo_big(void)\n{\n\treturn kmalloc(8, GFP_NOFS) != NULL;\n}\n${'/* padding */\n'.repeat(100)}`);
+  const old = new Date(Date.now() - 60_000);
+  for (const f of [blob, big]) fs.utimesSync(f, old, old);
+  const all = [...files, blob, big];
+  const ctx = new AnalysisContext(parseVersion('6.12'));
+  // A size limit that big.c is over.
+  const limited = inProcessAnalyser(ctx, await createParser('native'), 1000);
+  const recording: AnalyseFiles = async (list, summaries, table, recheck, callers) => {
+    const facts = await limited(list, summaries, table, recheck, callers);
+    analysed.push(list.filter((_, i) => facts[i] !== undefined).map((f) => path.basename(f)));
+    return facts;
+  };
   const cold = new WorkspaceIndex(root, 'k1', cache);
-  await cold.refresh(all, analyse);
+  await cold.refresh(all, recording);
+  assert.deepEqual(analysed[0], ['other.c', 'trans.c', 'user.c', 'blob.c', 'big.c']);
+  // Nothing of them: no definition, no summary.
+  assert.ok(!cold.nameTable().some(([name]) => name === 'demo_big'));
   cold.save();
+  analysed.length = 0;
   const warm = new WorkspaceIndex(root, 'k1', cache);
   warm.load();
-  await warm.refresh(all, analyse);
-  // It is read again (it may have become a C file), but nothing changed: the stamp holds.
+  const again = await warm.refresh(all, recording);
+  assert.equal(again.reused, 5);
+  assert.deepEqual(analysed, []);
   assert.equal(warm.changed, false);
   assert.equal(warm.stamp, cold.stamp);
+  // Cut below the limit, it is analysed and its function indexed.
+  rewrite(big, 'int demo_big(void)\n{\n\treturn kmalloc(8, GFP_NOFS) != NULL;\n}\n');
+  const cut = new WorkspaceIndex(root, 'k1', cache);
+  cut.load();
+  await cut.refresh(all, recording);
+  assert.deepEqual(analysed[0], ['big.c']);
+  assert.ok(cut.nameTable().some(([name]) => name === 'demo_big'));
 });
 
 /** All of an index's summaries, comparable. */

@@ -82,25 +82,49 @@ export interface CheckFileOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** What is known of a file that is not analysed (too large, binary, not UTF-8): enough for the index to remember it (Skipped.facts). */
+interface Skipped {
+  readonly skipped: string;
+  readonly bytes: number;
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly racy: boolean;
+  /** sha1 of the bytes when they were read; '' for a file too large to read. */
+  readonly hash: string;
+}
+
 /** Reads a file as text, or says why it will not be analysed. */
-export function readSource(file: string, maxBytes: number): { text: string; mtimeMs: number; size: number; racy: boolean } | { skipped: string; bytes: number } | { error: string } {
+export function readSource(file: string, maxBytes: number): { text: string; mtimeMs: number; size: number; racy: boolean } | Skipped | { error: string } {
   let buf: Buffer;
   let stat: fs.Stats;
   let statAt: number;
   try {
     statAt = Date.now();
     stat = fs.statSync(file);
-    if (stat.size > maxBytes) return { skipped: `larger than the size limit (${stat.size} > ${maxBytes} bytes)`, bytes: stat.size };
+    const racy = racyStat(stat.mtimeMs, statAt);
+    if (stat.size > maxBytes) return { skipped: `larger than the size limit (${stat.size} > ${maxBytes} bytes)`, bytes: stat.size, mtimeMs: stat.mtimeMs, size: stat.size, racy, hash: '' };
     buf = fs.readFileSync(file);
   } catch (e) {
     return { error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message };
   }
-  if (buf.includes(0)) return { skipped: 'binary file (contains NUL bytes)', bytes: buf.length };
+  const racy = racyStat(stat.mtimeMs, statAt);
+  if (buf.includes(0)) return { skipped: 'binary file (contains NUL bytes)', bytes: buf.length, mtimeMs: stat.mtimeMs, size: stat.size, racy, hash: sha1(buf) };
   try {
-    return { text: utf8.decode(buf), mtimeMs: stat.mtimeMs, size: stat.size, racy: racyStat(stat.mtimeMs, statAt) };
+    return { text: utf8.decode(buf), mtimeMs: stat.mtimeMs, size: stat.size, racy };
   } catch {
-    return { skipped: 'not valid UTF-8', bytes: buf.length };
+    return { skipped: 'not valid UTF-8', bytes: buf.length, mtimeMs: stat.mtimeMs, size: stat.size, racy, hash: sha1(buf) };
   }
+}
+
+/**
+ * What the index keeps of a file it does not analyse: nothing defined,
+ * nothing called, under the file's time, size and hash, so that a restart
+ * does not read it again (the 35 files of a kernel tree over 4 MiB cost every
+ * warm start a pool of workers). A file too large to read has no hash: a new
+ * time at the same size makes it stale, and it is skipped again.
+ */
+function skippedFacts(source: Skipped): FileFacts {
+  return { mtimeMs: source.mtimeMs, size: source.size, ...(source.racy ? { racy: true } : {}), hash: source.hash, definitions: encodeDefinitions([]), summaries: [], calls: encodeCalls(new Set()), targets: '', callSites: [] };
 }
 
 export function checkText(
@@ -170,7 +194,7 @@ export function checkText(
 export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, options: CheckFileOptions, summaries?: SummaryContext, recheck?: Recheck): FileResult {
   const source = readSource(file, options.maxBytes);
   if ('error' in source) return { findings: [], error: source.error, bytes: 0 };
-  if ('skipped' in source) return { findings: [], skipped: source.skipped, bytes: source.bytes };
+  if ('skipped' in source) return { findings: [], skipped: source.skipped, bytes: source.bytes, ...(options.index ? { facts: skippedFacts(source) } : {}) };
   const definitions = summaries?.index.hasSummaries() || options.index ? scanDefinitions(source.text) : undefined;
   // The names this file calls, its own functions included: when one of them
   // gains an effect, the file's other functions that call it are worth

@@ -15,7 +15,7 @@ import type { BackendChoice } from '../syntax/backend';
 import { collectFiles, shard, WorkerPool } from './check';
 import type { CheckFileOptions, FileResult } from './check-file';
 import type { AnalysisState, WorkerInit } from './worker';
-import { MAX_INDEX_ROUNDS, racyStat, WorkspaceIndex } from '../analysis/workspace-index';
+import { MAX_INDEX_ROUNDS, statNow, WorkspaceIndex, type FileStat } from '../analysis/workspace-index';
 import { analysisFingerprint, indexKey, toolVersion } from '../analysis/index-key';
 import { formatJson, formatSarif, formatText, summaryLine, type CheckedFile, type RunInfo } from './formats';
 import { GROUPINGS, type GroupBy } from '../../shared/report';
@@ -375,7 +375,7 @@ async function checkWithPool(files: readonly string[], run: PoolRun, scope: Inde
     });
     if (process.env.GFP_LENS_DEBUG) process.stderr.write(`gfp-lens: round ${round}: ${list.length} files, ${((Date.now() - roundStarted) / 1000).toFixed(1)}s\n`);
     return got.map((r) => (r && !r.unchanged && r.facts ? r.facts : undefined));
-  });
+  }, undefined, before);
   // The results a run with the same facts left (nothing changed since it, nothing pending), for files whose content is the same.
   const results = scope.persistent ? new CheckResults(index, optionsKey) : undefined;
   const earlier = before ? results?.load(before) : undefined;
@@ -510,11 +510,9 @@ interface KeptResult {
   readonly result: FileResult;
 }
 
-function statOf(file: string): { mtimeMs: number; size: number; racy: boolean } | undefined {
+function statOf(file: string): FileStat | undefined {
   try {
-    const statAt = Date.now();
-    const st = fs.statSync(file);
-    return { mtimeMs: st.mtimeMs, size: st.size, racy: racyStat(st.mtimeMs, statAt) };
+    return statNow(file);
   } catch {
     return undefined;
   }
