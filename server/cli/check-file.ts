@@ -195,7 +195,6 @@ export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, o
   const source = readSource(file, options.maxBytes);
   if ('error' in source) return { findings: [], error: source.error, bytes: 0 };
   if ('skipped' in source) return { findings: [], skipped: source.skipped, bytes: source.bytes, ...(options.index ? { facts: skippedFacts(source) } : {}) };
-  const definitions = summaries?.index.hasSummaries() || options.index ? scanDefinitions(source.text) : undefined;
   // The names this file calls, its own functions included: when one of them
   // gains an effect, the file's other functions that call it are worth
   // lowering too (they may mention nothing else the analysis reads).
@@ -208,7 +207,9 @@ export function checkFile(ctx: AnalysisContext, parser: CParser, file: string, o
     if (recheck.ifAtomic.length > 0 && ctx.atomic.test(source.text)) for (const n of recheck.ifAtomic) names.add(n);
     only = [...calls!].filter((n) => names.has(n));
   }
+  // (Most files a later round reads call none of the names: they are not scanned further.)
   if (only && only.length === 0) return { findings: [], unchanged: true, bytes: 0 };
+  const definitions = summaries?.index.hasSummaries() || options.index ? scanDefinitions(source.text) : undefined;
   const result = checkText(ctx, parser, source.text, options, file, summaries, definitions, only);
   if (!options.index) return { ...result, bytes: Buffer.byteLength(source.text) };
   const { summaries: fileSummaries, targets, callSites, ...rest } = result;
