@@ -13,6 +13,9 @@ import * as path from 'node:path';
 import { FINDING_RULES } from '../shared/findings';
 import { builtinModel } from '../shared/model/gfp-model';
 import { parseVersion } from '../shared/model/version';
+import { AnalysisContext } from '../server/analysis/context';
+import { checkText } from '../server/cli/check-file';
+import { createParser } from '../server/syntax/parser';
 
 const repo = path.join(__dirname, '..', '..');
 const cli = path.join(repo, 'out', 'server', 'cli', 'main.js');
@@ -295,4 +298,50 @@ test('--root names the tree whose index applies; a bad --root is a usage error',
   const bad = spawnSync(process.execPath, [cli, 'check', '--root', 'nowhere', 'lib/user.c'], { cwd: dir, encoding: 'utf8', env });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--root nowhere: not a directory/);
+});
+
+test('a file checked alone: a scope two calls down in it is found through a helper lowered only in a later pass, for a caller analysed in the first', async () => {
+  // demo_lift_begin() mentions nothing the analysis reads, so the first pass
+  // does not lower it and demo_lift_user() sees an unknown call; the second
+  // pass lowers it (it calls demo_lift_enter(), which enters a scope), and
+  // demo_lift_user(), whose IR and flow the first pass made, must be
+  // analysed again with its outcome.
+  const text = [
+    'struct demo_lift { unsigned int cookie; };',
+    '',
+    'static void demo_lift_enter(struct demo_lift *l)',
+    '{',
+    '\tl->cookie = memalloc_nofs_save();',
+    '}',
+    '',
+    'static void demo_lift_begin(struct demo_lift *l)',
+    '{',
+    '\tdemo_lift_enter(l);',
+    '}',
+    '',
+    'static void demo_lift_end(struct demo_lift *l)',
+    '{',
+    '\tmemalloc_nofs_restore(l->cookie);',
+    '}',
+    '',
+    'static int demo_lift_user(struct demo_lift *l)',
+    '{',
+    '\tvoid *p;',
+    '',
+    '\tdemo_lift_begin(l);',
+    '\tp = kmalloc(8, GFP_NOFS);',
+    '\tdemo_lift_end(l);',
+    '\treturn p ? 0 : -ENOMEM;',
+    '}',
+    '',
+  ].join('\n');
+  const ctx = new AnalysisContext(parseVersion('6.12'));
+  for (const backend of ['native', 'wasm'] as const) {
+    const result = checkText(ctx, await createParser(backend), text, { sites: true }, 'lift.c');
+    assert.deepEqual(
+      result.findings.map((f) => `${f.line}:${f.code}`),
+      ['23:gfp/redundant-nofs'],
+      backend,
+    );
+  }
 });

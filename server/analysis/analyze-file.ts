@@ -104,7 +104,16 @@ export function analyzeText(ctx: AnalysisContext, root: SyntaxNode, text: string
   return analyzeIR(ctx, ir, text, callees);
 }
 
-export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callees?: CalleeEffects): FileAnalysis {
+/**
+ * Flows and sites of functions analysed before, with the callee outcomes each
+ * read (by call): analyzeSource's passes over one file re-analyse every
+ * function, and most read the same outcomes as in the pass before.
+ */
+export type FlowMemo = Map<FunctionIR, { readonly read: ReadonlyMap<CallOp, string>; readonly flow: FunctionFlow; readonly sites: SiteResult[] }>;
+
+const outcomeKey = (outcomes: ReturnType<CalleeEffects['outcomes']>): string => (outcomes === undefined ? '-' : JSON.stringify(outcomes));
+
+export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callees?: CalleeEffects, memo?: FlowMemo): FileAnalysis {
   const lines = new LineIndex(text);
   // Summaries of this file's own functions apply to calls in this file before
   // any index (a definition in the translation unit is the one called).
@@ -143,8 +152,27 @@ export function analyzeIR(ctx: AnalysisContext, ir: FileIR, text: string, callee
   const duplicated = new Set(ir.functions.map((f) => f.name).filter((n, i, all) => all.indexOf(n) !== i));
   const results: FunctionResult[] = [];
   const analyse = (fn: FunctionIR): FunctionResult => {
-    const flow = analyzeFlow(ctx, fn, effects);
-    const sites = collectSites(ctx, flow, callees?.callers?.(fn.name));
+    let flow: FunctionFlow;
+    let sites: SiteResult[];
+    const before = memo?.get(fn);
+    if (before && [...before.read].every(([call, key]) => outcomeKey(effects.outcomes(call)) === key)) ({ flow, sites } = before);
+    else {
+      // The flow depends on the callees through their outcomes only (the dataflow reads nothing else of them).
+      const read = new Map<CallOp, string>();
+      const reading: CalleeEffects = memo
+        ? {
+            ...effects,
+            outcomes: (call) => {
+              const o = effects.outcomes(call);
+              read.set(call, outcomeKey(o));
+              return o;
+            },
+          }
+        : effects;
+      flow = analyzeFlow(ctx, fn, reading);
+      sites = collectSites(ctx, flow, callees?.callers?.(fn.name));
+      memo?.set(fn, { read, flow, sites });
+    }
     // Names defined twice (#ifdef variants) stay unknown: never guessed.
     if (!duplicated.has(fn.name)) local.set(fn.name, summarize(flow, '', sites, nofailChain(flow, effects)));
     return { fn, flow, sites };

@@ -37,6 +37,13 @@ export interface ExtractOptions {
   readonly interesting?: TextFilter;
   /** The thread functions of this text, when already known (threadFunctionsOf); else found again. */
   readonly threadFunctions?: ReadonlySet<string>;
+  /**
+   * The IR of the same text lowered before from another tree of it (an
+   * earlier pass over the file with fewer included ranges): a definition at
+   * the same span, without an error, whose name was read normally, lowers to
+   * the same IR and is taken from here instead of being walked again.
+   */
+  readonly reuse?: FileIR;
 }
 
 const THREAD_STARTS = new RegExp(`\\b(?:${[...THREAD_CREATORS].join('|')})\\s*\\(\\s*([A-Za-z_]\\w*)\\s*,`, 'g');
@@ -59,6 +66,9 @@ export function threadFunctionsOf(text: string): Set<string> {
   for (let m = re.exec(text); m; m = re.exec(text)) out.add(m[1]);
   return out;
 }
+
+/** The IR lowerFunction() made of a clean definition whose name it read normally: what ExtractOptions.reuse may hand back. */
+const fromDefinition = new WeakSet<FunctionIR>();
 
 const spanOf = (n: SyntaxNode): Span => ({ start: n.startIndex, end: n.endIndex });
 
@@ -85,12 +95,19 @@ export class Extractor {
 
   extractFile(root: SyntaxNode): FileIR {
     const functions: FunctionIR[] = [];
+    const reuse = this.options.reuse;
+    if (reuse) for (const fn of reuse.functions) if (fromDefinition.has(fn)) this.lowered.set(fn.span.start, fn);
     this.collectTopLevel(root, functions);
-    // Those found in the text, and (in a lowered call) those the regex misses.
+    // Those found in the text, and (in a lowered call) those the regex misses;
+    // a reused function's calls were seen when it was lowered.
     const threadFunctions = new Set(this.options.threadFunctions ?? threadFunctionsOf(this.text));
     for (const name of this.threadFunctions) threadFunctions.add(name);
+    if (reuse) for (const name of reuse.threadFunctions) threadFunctions.add(name);
     return { functions, threadFunctions };
   }
+
+  /** ExtractOptions.reuse's functions by where they start. */
+  private readonly lowered = new Map<number, FunctionIR>();
 
   private collectTopLevel(container: SyntaxNode, out: FunctionIR[]): void {
     const kids = children(container);
@@ -142,11 +159,13 @@ export class Extractor {
     const named = this.functionName(node);
     if (!named) return undefined;
     if (this.options.interesting && !this.options.interesting.test(this.src(node))) return undefined;
+    const before = this.lowered.get(node.startIndex);
+    if (before && before.span.end === node.endIndex && named.from === undefined && !node.hasError) return before;
     let isStatic = children(node).some((c) => c.type === 'storage_class_specifier' && this.src(c) === 'static');
     if (named.from === 'type-recovery' && previous && /^\s*static\b/.test(this.src(previous))) isStatic = true;
     this.blockId = 0;
     this.locals = new Set();
-    return {
+    const fn: FunctionIR = {
       name: named.name,
       nameSpan: named.span,
       span: spanOf(node),
@@ -157,6 +176,8 @@ export class Extractor {
       annotations: this.annotations(node),
       ...(named.from ? { nameFrom: named.from } : {}),
     };
+    if (named.from === undefined && !node.hasError) fromDefinition.add(fn);
+    return fn;
   }
 
   /**
