@@ -82,7 +82,7 @@ export interface CheckFileOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** What is known of a file that is not analysed (too large, binary, not UTF-8): enough for the index to remember it (Skipped.facts). */
+/** What is known of a file that is not analysed (too large, binary, not UTF-8): enough for the index to remember it (skippedFacts). */
 interface Skipped {
   readonly skipped: string;
   readonly bytes: number;
