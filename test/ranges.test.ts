@@ -161,3 +161,35 @@ test('chunk ends resumed over an edit equal a fresh scan, and name the chunks th
     scan = resumed;
   }
 });
+
+test('a global function that sleeps, in a file with an atomic section, is lowered for the index, not for findings alone', () => {
+  const text = [
+    'static void demo_locked(struct demo *d)',
+    '{',
+    '\tspin_lock(&d->lock);',
+    '\td->p = kmalloc(8, GFP_ATOMIC);',
+    '\tspin_unlock(&d->lock);',
+    '}',
+    '',
+    'void demo_waits(struct demo *d)',
+    '{',
+    '\tmutex_lock(&d->mutex);',
+    '\tmutex_unlock(&d->mutex);',
+    '}',
+    '',
+    'static void demo_waits_here(struct demo *d)',
+    '{',
+    '\tmsleep(10);',
+    '}',
+    '',
+  ].join('\n');
+  const definitions = text.split('\n\n').filter((d) => d.trim() !== '');
+  const chunks = (globalSleepers: boolean) => {
+    const filter = ctx.lowering(text, undefined, undefined, undefined, globalSleepers);
+    return definitions.filter((d) => filter.test(d)).map((d) => /\b(demo_\w+)\(/.exec(d)?.[1]);
+  };
+  // Another file may call demo_waits() under its own spinlock: the index needs its summary.
+  assert.deepEqual(chunks(true), ['demo_locked', 'demo_waits']);
+  // Once the index has it, this file's findings need neither (a static one that sleeps never was).
+  assert.deepEqual(chunks(false), ['demo_locked']);
+});

@@ -157,7 +157,7 @@ export class AnalysisContext {
    * under a spinlock). A file with no atomic section at all lowers none of
    * them, so a global helper that only takes a mutex there has no summary.
    */
-  lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter, underAtomic = this.calledUnderAtomic(text)): LoweringFilter {
+  lowering(text: string, base: TextFilter = this.interesting, blocking?: TextFilter, underAtomic = this.calledUnderAtomic(text), globalSleepers = true): LoweringFilter {
     const baseId = sourceId(base.source);
     if (underAtomic === undefined) return { test: (t) => base.test(t), source: base.source, testMemo: (t, memo) => memoTest(memo, baseId, base, t) };
     const blockingId = blocking !== undefined ? sourceId(blocking.source) : -1;
@@ -175,12 +175,12 @@ export class AnalysisContext {
       if (!sleeps && !calls) return false;
       if ((memo.atomic ??= this.atomic.test(t))) return true;
       const defs = (memo.defs ??= definedHere(t));
-      return defs.some((d) => underAtomic.has(d.name)) || (sleeps && defs.some((d) => !d.isStatic));
+      return defs.some((d) => underAtomic.has(d.name)) || (globalSleepers && sleeps && defs.some((d) => !d.isStatic));
     };
     return {
       test: (t) => base.test(t) || relevant(t, newLoweringMemo()),
       testMemo: (t, memo) => memoTest(memo, baseId, base, t) || relevant(t, memo),
-      source: `(?:${base.source})|(?:(?:${this.sleeping.source}|${blocking?.source ?? ''})@atomic:${namesHash(underAtomic)})`,
+      source: `(?:${base.source})|(?:(?:${this.sleeping.source}|${blocking?.source ?? ''})@atomic:${namesHash(underAtomic)}${globalSleepers ? '' : ':here'})`,
     };
   }
 

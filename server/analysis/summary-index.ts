@@ -239,6 +239,12 @@ export interface SummaryContext {
   readonly pattern: RegExp;
   /** The names of functions that may sleep (lowered only where an atomic section may be held). */
   readonly blocking?: RegExp;
+  /**
+   * The index has settled and only findings are wanted: a global function of
+   * the file that sleeps is not lowered for callers in other files, whose
+   * summaries the index already has (see AnalysisContext.lowering).
+   */
+  readonly findingsOnly?: boolean;
 }
 
 /** The summary context of an index (what a worker builds from the summaries it is sent). */
@@ -262,7 +268,7 @@ export function contextOf(ctx: AnalysisContext, index: SummaryIndex, findingsOnl
   // an effect (or a followed one) has no site of its own: it mattered for its
   // summary, which the index already has. Findings need the interesting words,
   // and the calls that may sleep under an atomic section (the lowering's part).
-  return { index, pattern: findingsOnly ? ctx.interesting : patternWith(ctx, index), ...(blocking ? { blocking } : {}) };
+  return { index, pattern: findingsOnly ? ctx.interesting : patternWith(ctx, index), ...(blocking ? { blocking } : {}), ...(findingsOnly ? { findingsOnly } : {}) };
 }
 
 /**
@@ -290,7 +296,7 @@ export function analyzeSource(
   } = {},
 ): FileAnalysis | undefined {
   const atomicCalls = options.only ? undefined : ctx.calledUnderAtomic(text);
-  let pattern: TextFilter = options.only ? new RegExp(`\\b(?:${options.only.map(escapeRe).join('|')})\\b`) : ctx.lowering(text, summaries?.pattern ?? ctx.interesting, summaries?.blocking, atomicCalls);
+  let pattern: TextFilter = options.only ? new RegExp(`\\b(?:${options.only.map(escapeRe).join('|')})\\b`) : ctx.lowering(text, summaries?.pattern ?? ctx.interesting, summaries?.blocking, atomicCalls, !summaries?.findingsOnly);
   if (options.only?.length === 0 || !pattern.test(text)) return undefined;
   // A static function of this file hides every other definition of its name
   // from this file's calls, whether or not the analysis lowers it.
@@ -337,7 +343,7 @@ export function analyzeSource(
     if (sleepy.length > 0) blocking = blocking ? eitherFilter(blocking, namesPattern(sleepy)) : namesPattern(sleepy);
     // Functions that only may sleep matter only to callers under an atomic section.
     if (lifted.length === 0 && (atomicCalls === undefined || !sleepy.some((n) => atomicCalls.has(n)))) break;
-    pattern = ctx.lowering(text, base, blocking, atomicCalls);
+    pattern = ctx.lowering(text, base, blocking, atomicCalls, !summaries?.findingsOnly);
     analysis = analyse();
   }
   return analysis;
