@@ -43,7 +43,7 @@ import { collectSites, LineIndex, ownBlocking, type SiteResult, mayBlockCallFind
 import { blockingPattern, patternWith, SummaryIndex, type SummaryContext } from './summary-index';
 import { eitherFilter } from '../syntax/ranges';
 import { scanDefinitions } from './definitions';
-import { summarize, type FunctionSummary } from './summary';
+import { summarize, withMayBlock, type FunctionSummary } from './summary';
 import type { AnalysisContext } from './context';
 import { analyzeFlow, type CalleeEffects } from './dataflow';
 import { scopeFindings } from './scope-findings';
@@ -399,20 +399,7 @@ function analyseRelative(ctx: AnalysisContext, relFn: FunctionIR, name: string, 
   findings.push(...scopeFindings(ctx, flow, (o) => lines.line(o + base), { threadFunction: thread }));
   if (callees.nofail) findings.push(...nofailFindings(flow, callees));
   const rel: FunctionResult = { fn: relFn, flow, sites };
-  return { rel, findings, summary: summaryWith(summarize(flow, SELF, sites, nofailChain(rel.flow, callees)), undefined) };
-}
-
-/**
- * withMayBlock() as a literal of fixed shape (the same fields in the same
- * order, so JSON comparisons hold): withMayBlock() spreads, and V8 gives each
- * object built by spreading a hidden class of its own, a few hundred bytes
- * per summary, kept for every function of the document.
- */
-function summaryWith(s: FunctionSummary, mayBlock: FunctionSummary['mayBlock']): FunctionSummary {
-  const out: { -readonly [K in keyof FunctionSummary]: FunctionSummary[K] } = { name: s.name, file: s.file, isStatic: s.isStatic, outcomes: s.outcomes, unknown: s.unknown };
-  if (s.nofail) out.nofail = s.nofail;
-  if (mayBlock) out.mayBlock = mayBlock;
-  return out;
+  return { rel, findings, summary: summarize(flow, SELF, sites, nofailChain(rel.flow, callees)) };
 }
 
 /** The may-block parts of an analysed function, for the callees' answers of this round (\`key\` names them). */
@@ -422,7 +409,7 @@ function blockingParts(ctx: AnalysisContext, entry: AnalysedFunction, key: strin
   return {
     key,
     findings: calls.length === 0 ? entry.findings : [...entry.findings, ...calls],
-    summary: summaryWith(entry.summary, mayBlockChain(flow, sites, ownCallees)),
+    summary: withMayBlock(entry.summary, mayBlockChain(flow, sites, ownCallees)),
   };
 }
 

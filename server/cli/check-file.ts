@@ -11,7 +11,7 @@ import type { FunctionSummary } from '../analysis/summary';
 import type { CParser } from '../syntax/backend';
 import { encodeDefinitions, scanDefinitions, type Definition } from '../analysis/definitions';
 import { calledNames, encodeCalls } from '../analysis/call-names';
-import { racyStat, sha1, type AnalyseFiles, type FileFacts, type Recheck } from '../analysis/workspace-index';
+import { sha1, statNow, type AnalyseFiles, type FileFacts, type FileStat, type Recheck } from '../analysis/workspace-index';
 import type { FileCensus } from '../../shared/report';
 import { fileCensus } from './census';
 
@@ -96,23 +96,19 @@ interface Skipped {
 /** Reads a file as text, or says why it will not be analysed. */
 export function readSource(file: string, maxBytes: number): { text: string; mtimeMs: number; size: number; racy: boolean } | Skipped | { error: string } {
   let buf: Buffer;
-  let stat: fs.Stats;
-  let statAt: number;
+  let stat: FileStat;
   try {
-    statAt = Date.now();
-    stat = fs.statSync(file);
-    const racy = racyStat(stat.mtimeMs, statAt);
-    if (stat.size > maxBytes) return { skipped: `larger than the size limit (${stat.size} > ${maxBytes} bytes)`, bytes: stat.size, mtimeMs: stat.mtimeMs, size: stat.size, racy, hash: '' };
+    stat = statNow(file);
+    if (stat.size > maxBytes) return { skipped: `larger than the size limit (${stat.size} > ${maxBytes} bytes)`, bytes: stat.size, ...stat, hash: '' };
     buf = fs.readFileSync(file);
   } catch (e) {
     return { error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message };
   }
-  const racy = racyStat(stat.mtimeMs, statAt);
-  if (buf.includes(0)) return { skipped: 'binary file (contains NUL bytes)', bytes: buf.length, mtimeMs: stat.mtimeMs, size: stat.size, racy, hash: sha1(buf) };
+  if (buf.includes(0)) return { skipped: 'binary file (contains NUL bytes)', bytes: buf.length, ...stat, hash: sha1(buf) };
   try {
-    return { text: utf8.decode(buf), mtimeMs: stat.mtimeMs, size: stat.size, racy };
+    return { text: utf8.decode(buf), ...stat };
   } catch {
-    return { skipped: 'not valid UTF-8', bytes: buf.length, mtimeMs: stat.mtimeMs, size: stat.size, racy, hash: sha1(buf) };
+    return { skipped: 'not valid UTF-8', bytes: buf.length, ...stat, hash: sha1(buf) };
   }
 }
 

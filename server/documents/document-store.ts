@@ -233,7 +233,7 @@ export class DocumentStore {
     // The error regions the edit touches in the old tree are marked before the
     // parse, so that one parse reads them afresh; a second parse is needed
     // only when the edit made an error where there was none.
-    const marked = old && edited ? markErrorRegions(old, edited) : [];
+    const marked = old && edited ? mark(old, errorRegions(old, edited)) : [];
     let tree = parser.parse(text, old);
     let changed = old ? tree.changedRanges(old) : [];
     if (old && edited) {
@@ -241,7 +241,7 @@ export class DocumentStore {
       if (errors.some((r) => !marked.some((m) => m.startIndex <= r.startIndex && r.oldEndIndex <= m.oldEndIndex))) {
         // The error regions parsed again change the structure too (changed
         // ranges are only defined between a tree and the one parsed from it).
-        for (const m of errors) tree.edit(m);
+        mark(tree, errors);
         const first = tree;
         tree = parser.parse(text, first);
         changed = [...changed, ...tree.changedRanges(first)];
@@ -285,12 +285,11 @@ export class DocumentStore {
  * reusing only the clean top-level nodes around it. Most kernel files have
  * some ERROR node (macros tree-sitter-c cannot read), so a fresh parse on
  * every error would undo the incremental parse for them; this re-reads the
- * erroneous definitions only. Returns the edits it made.
+ * erroneous definitions only. Marks `regions` (errorRegions()) and returns them.
  */
-function markErrorRegions(tree: SyntaxTree, edited: { from: number; to: number }): TextEdit[] {
-  const marks = errorRegions(tree, edited);
-  for (const m of marks) tree.edit(m);
-  return marks;
+function mark(tree: SyntaxTree, regions: TextEdit[]): TextEdit[] {
+  for (const m of regions) tree.edit(m);
+  return regions;
 }
 
 /**
